@@ -1,0 +1,25 @@
+"""The explicit AWS provider for the one account a stack deploys into."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from stack_config import Deployment
+
+
+def account_provider(name: str, deployment: Deployment, parent: pulumi.Resource) -> aws.Provider:
+    """Assume the deploy role, and refuse to touch any account but the configured one."""
+    account = deployment.account
+    return aws.Provider(
+        name,
+        region=account.region,
+        allowed_account_ids=[account.account_id],
+        assume_roles=[
+            aws.ProviderAssumeRoleArgs(
+                role_arn=account.deploy_role_arn,
+                session_name=f"pulumi-{deployment.stack}",
+            )
+        ],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

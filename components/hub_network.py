@@ -1,0 +1,101 @@
+"""The reporting VPC: private subnets only (no NAT, no internet gateway), an S3 gateway
+endpoint, and a default security group with no rules."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.network_plan import PlannedSubnet
+from components.policy_documents import own_account_s3_endpoint_policy
+
+
+@dataclass(frozen=True)
+class HubNetworkArgs:
+    account_id: str
+    region: str
+    vpc_cidr: str
+    subnets: tuple[PlannedSubnet, ...]
+    tags: dict[str, str]
+
+
+class HubNetwork(pulumi.ComponentResource):
+    """VPC, tiered private subnets, one private route table, S3 gateway endpoint."""
+
+    vpc_id: pulumi.Output[str]
+    route_table_id: pulumi.Output[str]
+    s3_endpoint_id: pulumi.Output[str]
+    subnet_ids: dict[str, list[pulumi.Output[str]]]
+
+    def __init__(
+        self, name: str, args: HubNetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("reporting:network:HubNetwork", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.vpc_cidr,
+            # RDS endpoints and interface endpoints resolve only with both switched on.
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={**args.tags, "Name": f"{name}-vpc"},
+            opts=child,
+        )
+        # Adopt the VPC's default security group and strip it, so nothing can use it by default.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            ingress=[],
+            egress=[],
+            tags={**args.tags, "Name": f"{name}-default-closed"},
+            opts=child,
+        )
+        route_table = aws.ec2.RouteTable(
+            f"{name}-private-rt",
+            vpc_id=vpc.id,
+            tags={**args.tags, "Name": f"{name}-private"},
+            opts=child,
+        )
+        self.subnet_ids = {}
+        for planned in args.subnets:
+            subnet_name = f"{name}-{planned.tier}-{planned.availability_zone}"
+            subnet = aws.ec2.Subnet(
+                subnet_name,
+                vpc_id=vpc.id,
+                cidr_block=str(planned.cidr),
+                availability_zone=planned.availability_zone,
+                map_public_ip_on_launch=False,
+                tags={**args.tags, "Name": subnet_name, "Tier": planned.tier},
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{subnet_name}-rta",
+                subnet_id=subnet.id,
+                route_table_id=route_table.id,
+                opts=child,
+            )
+            self.subnet_ids.setdefault(planned.tier, []).append(subnet.id)
+        s3_endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-s3-endpoint",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{args.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[route_table.id],
+            policy=json.dumps(own_account_s3_endpoint_policy(args.account_id)),
+            tags={**args.tags, "Name": f"{name}-s3"},
+            opts=child,
+        )
+        self.vpc_id = vpc.id
+        self.route_table_id = route_table.id
+        self.s3_endpoint_id = s3_endpoint.id
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "route_table_id": self.route_table_id,
+                "s3_endpoint_id": self.s3_endpoint_id,
+                "subnet_ids": self.subnet_ids,
+            }
+        )

@@ -1,0 +1,129 @@
+"""Read replicas of a platform's production databases: encrypted, private, TLS only, reachable
+from the reporting VPC alone, and guarded against promotion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.policy_documents import deny_promote_policy
+from components.rds_settings import tls_only_parameters
+from components.security_rules import replica_ingress
+from stack_config import ReplicaSource
+
+
+@dataclass(frozen=True)
+class ReadReplicasArgs:
+    platform: str
+    databases: tuple[ReplicaSource, ...]
+    vpc_id: str
+    subnet_ids: list[pulumi.Input[str]]
+    hub_vpc_cidr: pulumi.Input[str]
+    guarded_role_names: tuple[str, ...]
+    deletion_protection: bool
+    tags: dict[str, str]
+    compute_tags: dict[str, str]
+
+
+class ReadReplicas(pulumi.ComponentResource):
+    """Security group, subnet group, parameter groups, one replica per source, promote guard."""
+
+    endpoints: pulumi.Output[list[dict]]
+    ports: list[int]
+    promote_guard_policy_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ReadReplicasArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("reporting:data:ReadReplicas", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.ports = sorted({database.port for database in args.databases})
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            description=f"{args.platform} reporting replicas: DB ports from the reporting VPC only",
+            vpc_id=args.vpc_id,
+            ingress=pulumi.Output.from_input(args.hub_vpc_cidr).apply(
+                lambda cidr: replica_ingress(cidr, self.ports)
+            ),
+            # Replication runs on AWS's side; the replicas start no connections of their own.
+            egress=[],
+            tags={**args.tags, "Name": f"{name}-sg"},
+            opts=child,
+        )
+        subnet_group = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            description=f"{args.platform} reporting replicas: dedicated replica subnets",
+            subnet_ids=args.subnet_ids,
+            tags=args.tags,
+            opts=child,
+        )
+        parameter_groups: dict[str, aws.rds.ParameterGroup] = {}
+        for database in args.databases:
+            if database.parameter_group_family not in parameter_groups:
+                family = database.parameter_group_family
+                parameter_groups[family] = aws.rds.ParameterGroup(
+                    f"{name}-{family.replace('.', '-')}",
+                    description=f"{args.platform} reporting replicas: TLS only",
+                    family=family,
+                    parameters=tls_only_parameters(database.engine),
+                    tags=args.tags,
+                    opts=child,
+                )
+        replicas = [
+            aws.rds.Instance(
+                f"{name}-{database.name}",
+                replicate_source_db=database.source_identifier,
+                instance_class=database.instance_class,
+                db_subnet_group_name=subnet_group.name,
+                vpc_security_group_ids=[security_group.id],
+                parameter_group_name=parameter_groups[database.parameter_group_family].name,
+                port=database.port,
+                publicly_accessible=False,
+                storage_encrypted=True,
+                multi_az=False,
+                # Replicas re-sync from their source; backups and final snapshots would only cost.
+                backup_retention_period=0,
+                skip_final_snapshot=True,
+                deletion_protection=args.deletion_protection,
+                auto_minor_version_upgrade=True,
+                copy_tags_to_snapshot=True,
+                tags={
+                    **args.compute_tags,
+                    "Name": f"{name}-{database.name}",
+                    "ReplicaOf": database.source_identifier,
+                },
+                opts=child,
+            )
+            for database in args.databases
+        ]
+        guard = aws.iam.Policy(
+            f"{name}-deny-promote",
+            description=f"Denies promoting the {args.platform} reporting replicas",
+            policy=pulumi.Output.json_dumps(
+                pulumi.Output.all(*[replica.arn for replica in replicas]).apply(deny_promote_policy)
+            ),
+            tags=args.tags,
+            opts=child,
+        )
+        for role_name in args.guarded_role_names:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-deny-promote-{role_name}", role=role_name, policy_arn=guard.arn, opts=child
+            )
+        self.endpoints = pulumi.Output.all(
+            *[
+                pulumi.Output.all(database.name, database.engine, replica.address, replica.port)
+                for database, replica in zip(args.databases, replicas, strict=True)
+            ]
+        ).apply(
+            lambda rows: [{"name": n, "engine": e, "address": a, "port": p} for n, e, a, p in rows]
+        )
+        self.promote_guard_policy_arn = guard.arn
+        self.register_outputs(
+            {
+                "endpoints": self.endpoints,
+                "ports": self.ports,
+                "promote_guard_policy_arn": self.promote_guard_policy_arn,
+            }
+        )

@@ -1,0 +1,69 @@
+"""A spoke: one source platform's replica subnets, read replicas, promote guard and its side of
+the peering with the reporting account, all in the platform's own account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.account_provider import account_provider
+from components.read_replicas import ReadReplicas, ReadReplicasArgs
+from components.replica_network import ReplicaNetwork, ReplicaNetworkArgs
+from components.tags import base_tags, compute_tags
+from contract import HubOutputs, PlatformOutputs
+from stack_config import SpokeConfig
+
+
+@dataclass(frozen=True)
+class SourcePlatformArgs:
+    config: SpokeConfig
+    hub: HubOutputs
+
+
+class SourcePlatform(pulumi.ComponentResource):
+    """Everything a spoke stack creates, all through the platform account's provider."""
+
+    outputs: PlatformOutputs
+
+    def __init__(
+        self, name: str, args: SourcePlatformArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("reporting:spoke:SourcePlatform", name, None, opts)
+        deployment = args.config.deployment
+        settings = args.config.platform
+        provider = account_provider(f"{name}-aws", deployment, self)
+        in_account = pulumi.ResourceOptions(parent=self, providers=[provider])
+        tags = base_tags(deployment, settings.name)
+
+        network = ReplicaNetwork(
+            f"{name}-replica-net", ReplicaNetworkArgs(settings, args.hub, tags), opts=in_account
+        )
+        replicas = ReadReplicas(
+            f"{name}-replicas",
+            ReadReplicasArgs(
+                platform=settings.name,
+                databases=settings.databases,
+                vpc_id=settings.vpc_id,
+                subnet_ids=network.subnet_ids,
+                hub_vpc_cidr=args.hub.vpc_cidr,
+                guarded_role_names=settings.guarded_role_names,
+                deletion_protection=deployment.environment == "prod",
+                tags=tags,
+                compute_tags=compute_tags(deployment, settings.name),
+            ),
+            opts=in_account,
+        )
+        self.outputs = PlatformOutputs(
+            platform=settings.name,
+            account_id=deployment.account.account_id,
+            vpc_id=settings.vpc_id,
+            vpc_cidr=str(settings.vpc_cidr),
+            replica_cidr=str(settings.replica_cidr),
+            replica_ports=replicas.ports,
+            replica_endpoints=replicas.endpoints,
+            dynamodb_tables=list(settings.dynamodb_tables),
+            peering_connection_id=network.peering_connection_id,
+            promote_guard_policy_arn=replicas.promote_guard_policy_arn,
+        )
+        self.register_outputs({"outputs": vars(self.outputs)})

@@ -1,0 +1,75 @@
+"""Read the running stack's config from Pulumi and parse it, naming file and line on error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from stack_config.errors import ConfigError
+from stack_config.locate import key_line
+from stack_config.model import StackConfig
+from stack_config.parse import parse_stack_config
+
+NAMESPACE = "reporting"
+# Keys whose values are YAML objects or lists; Pulumi hands those to the program as JSON text.
+STRUCTURED_KEYS = (
+    "account",
+    "network",
+    "officeCidrs",
+    "landing",
+    "reportingDatabase",
+    "platforms",
+    "platform",
+)
+SCALAR_KEYS = ("role", "environment", "owner", "schedule", "hubStack")
+
+
+def load_stack_config(project_dir: Path) -> StackConfig:
+    """The parsed config of the stack Pulumi is running (`pulumi.get_stack()`)."""
+    stack = pulumi.get_stack()
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    raw = _read_raw(pulumi.Config(NAMESPACE), stack_file)
+    try:
+        return parse_stack_config(stack, raw)
+    except ConfigError as error:
+        line = (
+            key_line(stack_file, f"{NAMESPACE}:{error.path[0]}", error.path) if error.path else None
+        )
+        raise error.locate(f"{stack_file.name}:{line}" if line else stack_file.name) from None
+
+
+def _read_raw(config: pulumi.Config, stack_file: Path) -> dict[str, Any]:
+    raw: dict[str, Any] = {key: config.get(key) for key in SCALAR_KEYS}
+    for key in STRUCTURED_KEYS:
+        text = config.get(key)
+        raw[key] = None if text is None else _decode(key, text)
+    # Pulumi.yaml gives role-specific keys empty defaults; an empty value means "not set".
+    raw = {key: value for key, value in raw.items() if value not in (None, "", {}, [])}
+    raw.update({key: True for key in _unknown_keys(stack_file)})
+    return raw
+
+
+def _decode(key: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise ConfigError((key,), "must be a YAML mapping or list, not a plain string") from None
+
+
+def _unknown_keys(stack_file: Path) -> list[str]:
+    """`reporting:*` keys written in the stack file that no reader knows: typos fail loudly."""
+    try:
+        document = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
+    except OSError:
+        return []
+    known = set(STRUCTURED_KEYS) | set(SCALAR_KEYS)
+    prefix = f"{NAMESPACE}:"
+    return [
+        key.removeprefix(prefix)
+        for key in (document.get("config") or {})
+        if key.startswith(prefix) and key.removeprefix(prefix) not in known
+    ]

@@ -1,0 +1,116 @@
+"""Frozen, typed stack config. Built once by `parse`, read everywhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+
+@dataclass(frozen=True)
+class AwsAccount:
+    """The one AWS account a stack deploys into, and the role Pulumi assumes there."""
+
+    account_id: str
+    deploy_role_arn: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What every stack states about itself, whatever its role."""
+
+    stack: str
+    environment: str
+    owner: str
+    schedule: str
+    account: AwsAccount
+
+
+@dataclass(frozen=True)
+class HubNetwork:
+    vpc_cidr: IPv4Network
+    availability_zones: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LandingBucket:
+    archive_expiry_days: int
+    noncurrent_version_expiry_days: int
+
+
+@dataclass(frozen=True)
+class ReportingDatabase:
+    engine: str
+    engine_version: str
+    instance_class: str
+    allocated_storage_gb: int
+    max_allocated_storage_gb: int
+    multi_az: bool
+    backup_retention_days: int
+    deletion_protection: bool
+
+    @property
+    def parameter_group_family(self) -> str:
+        """RDS names SQL Server families by major version: 16.00.x -> sqlserver-se-16.0."""
+        return f"{self.engine}-{int(self.engine_version.split('.')[0])}.0"
+
+
+@dataclass(frozen=True)
+class PlatformLink:
+    """The hub's view of one source platform."""
+
+    name: str
+    account_id: str
+    vpc_cidr: IPv4Network
+    stack: str
+    attached: bool
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    deployment: Deployment
+    network: HubNetwork
+    office_cidrs: tuple[IPv4Network, ...]
+    landing: LandingBucket
+    database: ReportingDatabase
+    platforms: tuple[PlatformLink, ...]
+
+    @property
+    def attached_platforms(self) -> tuple[PlatformLink, ...]:
+        """Platforms whose spoke is deployed and whose peering the hub accepts."""
+        return tuple(platform for platform in self.platforms if platform.attached)
+
+
+@dataclass(frozen=True)
+class ReplicaSource:
+    """One production database in the platform account and the read replica made of it."""
+
+    name: str
+    source_identifier: str
+    engine: str
+    parameter_group_family: str
+    instance_class: str
+    port: int
+
+
+@dataclass(frozen=True)
+class SourcePlatformSettings:
+    name: str
+    vpc_id: str
+    vpc_cidr: IPv4Network
+    replica_cidr: IPv4Network
+    availability_zones: tuple[str, ...]
+    databases: tuple[ReplicaSource, ...]
+    dynamodb_tables: tuple[str, ...]
+    guarded_role_names: tuple[str, ...]
+    peering_accepted: bool
+
+
+@dataclass(frozen=True)
+class SpokeConfig:
+    deployment: Deployment
+    hub_stack: str
+    platform: SourcePlatformSettings
+
+
+StackConfig = HubConfig | SpokeConfig

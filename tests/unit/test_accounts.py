@@ -1,0 +1,76 @@
+"""Every resource of every stack is created through the explicit provider of its own account."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+
+from conftest import parsed_config
+
+from offline.engine import StackRun
+
+REQUIRED_TAGS = {"Project", "Environment", "Platform", "Owner"}
+
+
+def test_each_stack_has_exactly_one_aws_provider_for_its_configured_account(stack_run: StackRun):
+    config = parsed_config(stack_run.stack)
+    account = config.deployment.account
+    (provider,) = stack_run.of_type("pulumi:providers:aws")
+    assert json.loads(provider.inputs["allowedAccountIds"]) == [account.account_id]
+    assert provider.inputs["region"] == account.region
+    assume_roles = json.loads(provider.inputs["assumeRoles"])
+    assert [role["roleArn"] for role in assume_roles] == [account.deploy_role_arn]
+
+
+def test_every_aws_resource_uses_the_stacks_account_provider(stack_run: StackRun):
+    account_id = parsed_config(stack_run.stack).deployment.account.account_id
+    resources = stack_run.aws_resources()
+    assert resources, "a stack with no AWS resources proves nothing"
+    wrong = [
+        (r.type, r.name, stack_run.account_of(r))
+        for r in resources
+        if stack_run.account_of(r) != account_id
+    ]
+    assert wrong == []
+
+
+def test_no_resource_falls_back_to_a_default_provider(stack_run: StackRun):
+    assert [r.name for r in stack_run.aws_resources() if not r.provider] == []
+
+
+def _taggable(resource_type: str) -> bool:
+    """Whether the pulumi_aws class for `aws:<module>/<x>:<Class>` takes a `tags` argument."""
+    module, class_name = (
+        resource_type.split(":")[1].split("/", 1)[0],
+        resource_type.rsplit(":", 1)[1],
+    )
+    cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), class_name)
+    return "tags" in inspect.signature(cls._internal_init).parameters
+
+
+def test_every_taggable_resource_carries_the_required_tags(stack_run: StackRun):
+    config = parsed_config(stack_run.stack)
+    taggable = [r for r in stack_run.aws_resources() if _taggable(r.type)]
+    assert len(taggable) >= 8
+    for resource in taggable:
+        tags = resource.inputs.get("tags") or {}
+        assert set(tags) >= REQUIRED_TAGS, (
+            f"{resource.type} {resource.name} lacks {REQUIRED_TAGS - set(tags)}"
+        )
+        assert tags["Environment"] == config.deployment.environment
+        assert tags["Owner"] == config.deployment.owner
+
+
+def test_compute_carries_the_schedule_tag(stack_run: StackRun):
+    schedule = parsed_config(stack_run.stack).deployment.schedule
+    instances = stack_run.of_type("aws:rds/instance:Instance")
+    assert instances
+    assert {instance.inputs["tags"]["Schedule"] for instance in instances} == {schedule}
+
+
+def test_no_password_or_secret_value_is_an_input_or_an_export(stack_run: StackRun):
+    for resource in stack_run.resources:
+        assert not {"password", "masterPassword"} & set(resource.inputs), resource.name
+    assert stack_run.secret_exports == frozenset()
+    assert not [name for name in stack_run.exports if "password" in name.lower()]

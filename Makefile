@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+# Starts (or finds) the throwaway PostgreSQL cluster and exports its connection settings.
+POSTGRES := eval "$$(scripts/postgres.sh start)"
 
-.PHONY: setup demo test plan plan-all lint
+.PHONY: setup demo test plan plan-all lint bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +21,10 @@ setup: $(VENV)/.installed
 demo: setup
 	$(PY) -m offline.plan --environment dev
 
-## test: the whole suite (REPORTING_REQUIRE_SERVICES=1 makes missing services fail, not skip)
+## test: the whole suite; PostgreSQL is installed and started if missing, moto by the tests
+## (REPORTING_REQUIRE_SERVICES=1 makes a missing service fail the run instead of skipping)
 test: setup
-	$(PY) -m pytest
+	$(POSTGRES) && $(PY) -m pytest
 
 ## plan: the resource tree of one stack, e.g. `make plan STACK=prod-maths`
 plan: setup
@@ -35,3 +38,7 @@ plan-all: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+## bench: loader throughput and memory against PostgreSQL (results go in docs/benchmarks.md)
+bench: setup
+	$(POSTGRES) && $(PY) bench/loader_bench.py

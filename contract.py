@@ -21,12 +21,15 @@ class HubOutputs:
     region: pulumi.Input[str]
     vpc_id: pulumi.Input[str]
     vpc_cidr: pulumi.Input[str]
+    # The hub subnets whose compute reads the replicas (the app tier); spokes admit only these.
+    replica_client_cidrs: pulumi.Input[list[str]]
     landing_bucket_name: pulumi.Input[str]
     landing_bucket_arn: pulumi.Input[str]
     landing_key_arn: pulumi.Input[str]
     reporting_database_address: pulumi.Input[str]
     # The ARN of the RDS-managed secret, never its value.
     reporting_database_secret_arn: pulumi.Input[str]
+    alert_topic_arn: pulumi.Input[str]
 
 
 @dataclass(frozen=True)

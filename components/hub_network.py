@@ -1,5 +1,6 @@
 """The reporting VPC: private subnets only (no NAT, no internet gateway), an S3 gateway
-endpoint, and a default security group with no rules."""
+endpoint, interface endpoints for the AWS APIs functions call, and a default security group with
+no rules."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.network_plan import PlannedSubnet
-from components.policy_documents import own_account_s3_endpoint_policy
+from components.policy_documents import own_account_endpoint_policy, own_account_s3_endpoint_policy
+from components.security_rules import HTTPS, tcp_rule
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class HubNetworkArgs:
     region: str
     vpc_cidr: str
     subnets: tuple[PlannedSubnet, ...]
+    # AWS services reached through interface endpoints in the app tier (there is no NAT).
+    interface_services: tuple[str, ...]
     tags: dict[str, str]
 
 
@@ -28,6 +32,8 @@ class HubNetwork(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     route_table_id: pulumi.Output[str]
     s3_endpoint_id: pulumi.Output[str]
+    s3_prefix_list_id: pulumi.Output[str]
+    endpoints_security_group_id: pulumi.Output[str]
     subnet_ids: dict[str, list[pulumi.Output[str]]]
 
     def __init__(
@@ -88,14 +94,40 @@ class HubNetwork(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-s3"},
             opts=child,
         )
+        endpoints_group = aws.ec2.SecurityGroup(
+            f"{name}-endpoints-sg",
+            description="Interface endpoints: HTTPS from inside the VPC",
+            vpc_id=vpc.id,
+            ingress=[tcp_rule("HTTPS from the VPC", HTTPS, cidr_blocks=[args.vpc_cidr])],
+            egress=[],
+            tags={**args.tags, "Name": f"{name}-endpoints"},
+            opts=child,
+        )
+        for service in args.interface_services:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service}-endpoint",
+                vpc_id=vpc.id,
+                service_name=f"com.amazonaws.{args.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                policy=json.dumps(own_account_endpoint_policy(service, args.account_id)),
+                subnet_ids=self.subnet_ids["app"],
+                security_group_ids=[endpoints_group.id],
+                tags={**args.tags, "Name": f"{name}-{service}"},
+                opts=child,
+            )
         self.vpc_id = vpc.id
         self.route_table_id = route_table.id
         self.s3_endpoint_id = s3_endpoint.id
+        self.s3_prefix_list_id = s3_endpoint.prefix_list_id
+        self.endpoints_security_group_id = endpoints_group.id
         self.register_outputs(
             {
                 "vpc_id": self.vpc_id,
                 "route_table_id": self.route_table_id,
                 "s3_endpoint_id": self.s3_endpoint_id,
+                "s3_prefix_list_id": self.s3_prefix_list_id,
+                "endpoints_security_group_id": self.endpoints_security_group_id,
                 "subnet_ids": self.subnet_ids,
             }
         )

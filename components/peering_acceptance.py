@@ -18,8 +18,9 @@ class PeeringAcceptanceArgs:
 
 
 class PeeringAcceptance(pulumi.ComponentResource):
-    """Accepts the spoke's request (with DNS resolution of the spoke's names) and adds a route
-    to the platform's replica subnets only, never to the rest of its VPC."""
+    """Accepts the spoke's request and adds a route to the platform's replica subnets only, never
+    to the rest of its VPC. The accepter's DNS option lets the spoke resolve the hub's public
+    DNS names to private addresses, so its traffic to the hub stays on the peering."""
 
     peering_connection_id: pulumi.Output[str]
 

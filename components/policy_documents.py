@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 Document = dict[str, Any]
@@ -31,18 +32,33 @@ _KEY_USE_ACTIONS = [
     "kms:GenerateDataKey*",
     "kms:ReEncrypt*",
 ]
-# What the loader, extractor and copier do with objects; no bucket administration.
-_ENDPOINT_S3_ACTIONS = [
-    "s3:AbortMultipartUpload",
-    "s3:DeleteObject",
-    "s3:GetBucketLocation",
+# What the functions do with objects through the VPC's S3 endpoint; no bucket administration.
+# The bucket is versioned: deleting a moved object means deleting its version.
+_LOADER_READ_ACTIONS = [
     "s3:GetObject",
+    "s3:GetObjectTagging",
     "s3:GetObjectVersion",
-    "s3:ListBucket",
-    "s3:ListBucketVersions",
-    "s3:ListMultipartUploadParts",
-    "s3:PutObject",
+    "s3:GetObjectVersionTagging",
 ]
+_LOADER_DELETE_ACTIONS = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+_LOADER_WRITE_ACTIONS = ["s3:PutObject", "s3:PutObjectTagging"]
+ENDPOINT_S3_ACTIONS = sorted(
+    {
+        *_LOADER_READ_ACTIONS,
+        *_LOADER_DELETE_ACTIONS,
+        *_LOADER_WRITE_ACTIONS,
+        "s3:AbortMultipartUpload",
+        "s3:GetBucketLocation",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+        "s3:ListMultipartUploadParts",
+    }
+)
+# What functions call through the interface endpoints, per service.
+INTERFACE_ENDPOINT_ACTIONS = {
+    "secretsmanager": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+    "sns": ["sns:Publish"],
+}
 
 
 def _document(*statements: Document) -> Document:
@@ -83,7 +99,8 @@ def service_key_policy(account_id: str, region: str, services: list[str]) -> Doc
 
 
 def secure_bucket_policy(bucket_arn: str, key_arn: str) -> Document:
-    """Refuse plain HTTP, TLS older than 1.2, and uploads encrypted with any other key."""
+    """Refuse plain HTTP, TLS older than 1.2, and uploads encrypted any other way or with any
+    other key (writers that name a key must name it by ARN; most name none and get the default)."""
     everything = [bucket_arn, f"{bucket_arn}/*"]
     return _document(
         {
@@ -101,6 +118,16 @@ def secure_bucket_policy(bucket_arn: str, key_arn: str) -> Document:
             "Action": "s3:*",
             "Resource": everything,
             "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
+        {
+            "Sid": "DenyOtherEncryption",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/*",
+            "Condition": {
+                "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}
+            },
         },
         {
             "Sid": "DenyOtherEncryptionKeys",
@@ -124,9 +151,37 @@ def own_account_s3_endpoint_policy(account_id: str) -> Document:
             "Sid": "OnlyThisAccountsBuckets",
             "Effect": "Allow",
             "Principal": "*",
-            "Action": _ENDPOINT_S3_ACTIONS,
+            "Action": ENDPOINT_S3_ACTIONS,
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:ResourceAccount": account_id}},
+        }
+    )
+
+
+def own_account_endpoint_policy(service: str, account_id: str) -> Document:
+    """An interface endpoint serving only the calls functions make, on this account's resources."""
+    return _document(
+        {
+            "Sid": "OnlyThisAccountsResources",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": INTERFACE_ENDPOINT_ACTIONS[service],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceAccount": account_id}},
+        }
+    )
+
+
+def tls_only_queue_policy(queue_arn: str) -> Document:
+    """Refuse any request to the queue over plain HTTP."""
+    return _document(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": queue_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
     )
 
@@ -140,4 +195,169 @@ def deny_promote_policy(replica_arns: list[str]) -> Document:
             "Action": ["rds:PromoteReadReplica"],
             "Resource": sorted(replica_arns),
         }
+    )
+
+
+def operations_key_policy(account_id: str, region: str) -> Document:
+    """The key of the alert topic, the dead-letter queues and the log groups.
+
+    SNS and SQS use it on callers' behalf (`kms:ViaService`); CloudWatch Logs and CloudWatch
+    alarms (publishing to the encrypted topic) act as service principals, each held to this
+    account's resources.
+    """
+    base = service_key_policy(account_id, region, ["sns", "sqs"])
+    log_groups = f"arn:aws:logs:{region}:{account_id}:log-group:*"
+    base["Statement"].extend(
+        [
+            {
+                "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": [
+                    "kms:Decrypt*",
+                    "kms:Describe*",
+                    "kms:Encrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
+                ],
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublishToTheEncryptedTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ]
+    )
+    return base
+
+
+def alert_topic_policy(topic_arn: str, account_id: str) -> Document:
+    """This account's principals (through IAM) and its CloudWatch alarms may publish, over TLS."""
+    return _document(
+        {
+            "Sid": "AccountPrincipalsThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+            "Action": ["sns:GetTopicAttributes", "sns:Publish", "sns:Subscribe"],
+            "Resource": topic_arn,
+        },
+        {
+            "Sid": "CloudWatchAlarmsOfThisAccount",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:*",
+            "Resource": topic_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )
+
+
+def lambda_trust_policy(account_id: str) -> Document:
+    """Only the Lambda service, acting for this account, may assume a function's role."""
+    return _document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }
+    )
+
+
+# Lambda creates and removes its network interfaces itself; EC2 offers no resource scoping here.
+_VPC_NETWORK_INTERFACE_ACTIONS = [
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:UnassignPrivateIpAddresses",
+]
+
+
+@dataclass(frozen=True)
+class LoaderGrants:
+    """The resources the landing loader may touch, by ARN."""
+
+    bucket_arn: str
+    storage_key_arn: str
+    database_secret_arn: str
+    database_key_arn: str
+    alert_topic_arn: str
+    operations_key_arn: str
+    failure_queue_arn: str
+    log_group_arn: str
+
+
+def loader_policy(grants: LoaderGrants, incoming: str, archive: str, quarantine: str) -> Document:
+    """Read and delete under `incoming`, write under `archive` and `quarantine`, nothing else."""
+    bucket = grants.bucket_arn
+    return _document(
+        {
+            "Sid": "ReadAndRemoveIncomingFiles",
+            "Effect": "Allow",
+            "Action": sorted(_LOADER_READ_ACTIONS + _LOADER_DELETE_ACTIONS),
+            "Resource": f"{bucket}/{incoming}*",
+        },
+        {
+            "Sid": "WriteArchiveAndQuarantine",
+            "Effect": "Allow",
+            "Action": _LOADER_WRITE_ACTIONS,
+            "Resource": [f"{bucket}/{archive}*", f"{bucket}/{quarantine}*"],
+        },
+        {
+            "Sid": "UseTheLandingKeyThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": grants.storage_key_arn,
+        },
+        {
+            "Sid": "ReadTheDatabaseSecret",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": grants.database_secret_arn,
+        },
+        {
+            "Sid": "DecryptTheDatabaseSecret",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": grants.database_key_arn,
+        },
+        {
+            "Sid": "AlertAndDeadLetter",
+            "Effect": "Allow",
+            "Action": ["sns:Publish", "sqs:SendMessage"],
+            "Resource": [grants.alert_topic_arn, grants.failure_queue_arn],
+        },
+        {
+            "Sid": "UseTheOperationsKeyThroughSnsAndSqs",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": grants.operations_key_arn,
+        },
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{grants.log_group_arn}:*",
+        },
+        {
+            "Sid": "RunInsideTheVpc",
+            "Effect": "Allow",
+            "Action": _VPC_NETWORK_INTERFACE_ACTIONS,
+            "Resource": "*",
+        },
     )

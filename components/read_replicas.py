@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.policy_documents import deny_promote_policy
-from components.rds_settings import tls_only_parameters
+from components.rds_settings import replica_parameters
 from components.security_rules import replica_ingress
 from stack_config import ReplicaSource
 
@@ -17,10 +17,12 @@ from stack_config import ReplicaSource
 @dataclass(frozen=True)
 class ReadReplicasArgs:
     platform: str
+    account_id: str
+    region: str
     databases: tuple[ReplicaSource, ...]
     vpc_id: str
     subnet_ids: list[pulumi.Input[str]]
-    hub_vpc_cidr: pulumi.Input[str]
+    client_cidrs: pulumi.Input[list[str]]
     guarded_role_names: tuple[str, ...]
     deletion_protection: bool
     tags: dict[str, str]
@@ -44,8 +46,8 @@ class ReadReplicas(pulumi.ComponentResource):
             f"{name}-sg",
             description=f"{args.platform} reporting replicas: DB ports from the reporting VPC only",
             vpc_id=args.vpc_id,
-            ingress=pulumi.Output.from_input(args.hub_vpc_cidr).apply(
-                lambda cidr: replica_ingress(cidr, self.ports)
+            ingress=pulumi.Output.from_input(args.client_cidrs).apply(
+                lambda cidrs: replica_ingress(cidrs, self.ports)
             ),
             # Replication runs on AWS's side; the replicas start no connections of their own.
             egress=[],
@@ -59,43 +61,8 @@ class ReadReplicas(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        parameter_groups: dict[str, aws.rds.ParameterGroup] = {}
-        for database in args.databases:
-            if database.parameter_group_family not in parameter_groups:
-                family = database.parameter_group_family
-                parameter_groups[family] = aws.rds.ParameterGroup(
-                    f"{name}-{family.replace('.', '-')}",
-                    description=f"{args.platform} reporting replicas: TLS only",
-                    family=family,
-                    parameters=tls_only_parameters(database.engine),
-                    tags=args.tags,
-                    opts=child,
-                )
         replicas = [
-            aws.rds.Instance(
-                f"{name}-{database.name}",
-                replicate_source_db=database.source_identifier,
-                instance_class=database.instance_class,
-                db_subnet_group_name=subnet_group.name,
-                vpc_security_group_ids=[security_group.id],
-                parameter_group_name=parameter_groups[database.parameter_group_family].name,
-                port=database.port,
-                publicly_accessible=False,
-                storage_encrypted=True,
-                multi_az=False,
-                # Replicas re-sync from their source; backups and final snapshots would only cost.
-                backup_retention_period=0,
-                skip_final_snapshot=True,
-                deletion_protection=args.deletion_protection,
-                auto_minor_version_upgrade=True,
-                copy_tags_to_snapshot=True,
-                tags={
-                    **args.compute_tags,
-                    "Name": f"{name}-{database.name}",
-                    "ReplicaOf": database.source_identifier,
-                },
-                opts=child,
-            )
+            self._replica(name, database, args, security_group.id, subnet_group.name)
             for database in args.databases
         ]
         guard = aws.iam.Policy(
@@ -126,4 +93,48 @@ class ReadReplicas(pulumi.ComponentResource):
                 "ports": self.ports,
                 "promote_guard_policy_arn": self.promote_guard_policy_arn,
             }
+        )
+
+    def _replica(
+        self,
+        name: str,
+        database: ReplicaSource,
+        args: ReadReplicasArgs,
+        security_group_id: pulumi.Output[str],
+        subnet_group_name: pulumi.Output[str],
+    ) -> aws.rds.Instance:
+        """One replica and its own parameter group: TLS forced, source must-match settings kept."""
+        child = pulumi.ResourceOptions(parent=self)
+        replica_name = f"{name}-{database.name}"
+        parameters = aws.rds.ParameterGroup(
+            f"{replica_name}-params",
+            description=f"{args.platform} {database.name} replica: TLS only",
+            family=database.parameter_group_family,
+            parameters=replica_parameters(database),
+            tags=args.tags,
+            opts=child,
+        )
+        # Storage encryption is inherited from the source: a same-region replica cannot differ.
+        return aws.rds.Instance(
+            replica_name,
+            replicate_source_db=database.source_arn(args.region, args.account_id),
+            instance_class=database.instance_class,
+            db_subnet_group_name=subnet_group_name,
+            vpc_security_group_ids=[security_group_id],
+            parameter_group_name=parameters.name,
+            port=database.port,
+            publicly_accessible=False,
+            multi_az=False,
+            # Replicas re-sync from their source; backups and final snapshots would only cost.
+            backup_retention_period=0,
+            skip_final_snapshot=True,
+            deletion_protection=args.deletion_protection,
+            auto_minor_version_upgrade=True,
+            copy_tags_to_snapshot=True,
+            tags={
+                **args.compute_tags,
+                "Name": replica_name,
+                "ReplicaOf": database.source_identifier,
+            },
+            opts=child,
         )

@@ -74,7 +74,8 @@ class ReplicaNetwork(pulumi.ComponentResource):
             opts=child,
         )
         if settings.peering_accepted:
-            # Options can only be set on an active connection: after the hub has accepted.
+            # Lets the hub resolve this VPC's public DNS names to private addresses. AWS accepts
+            # options only on an active connection: after the hub has accepted (runbook step 5).
             aws.ec2.PeeringConnectionOptions(
                 f"{name}-peering-options",
                 vpc_peering_connection_id=peering.id,

@@ -1,5 +1,5 @@
-"""The hub: the reporting account's network, keys, landing bucket, reporting database, and its
-side of the peering with every attached source platform."""
+"""The hub: the reporting account's network, keys, landing bucket and its loader, reporting
+database, alerts, and its side of the peering with every attached source platform."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ import pulumi
 import pulumi_aws as aws
 
 from components.account_provider import account_provider
+from components.alert_topic import AlertTopic, AlertTopicArgs
+from components.dataset_catalog import catalog_assets
 from components.hub_network import HubNetwork, HubNetworkArgs
+from components.landing_loader import ARCHIVE_PREFIX, LandingLoader, LandingLoaderArgs
 from components.network_plan import hub_subnets, tier_cidrs
 from components.peering_acceptance import PeeringAcceptance, PeeringAcceptanceArgs
-from components.reporting_database import ReportingDatabase, ReportingDatabaseArgs
+from components.peering_checks import PeeringRequest, ReportedPlatform, peering_problems
+from components.policy_documents import operations_key_policy, service_key_policy
+from components.reporting_database import SQLSERVER_PORT, ReportingDatabase, ReportingDatabaseArgs
 from components.secure_bucket import ExpiringPrefix, SecureBucket, SecureBucketArgs
 from components.security_rules import replica_client_egress
 from components.service_key import ServiceKey, ServiceKeyArgs
@@ -20,7 +25,8 @@ from components.tags import HUB_PLATFORM, base_tags, compute_tags
 from contract import HubOutputs, PlatformOutputs
 from stack_config import HubConfig, PlatformLink
 
-ARCHIVE_PREFIX = "archive/"
+# Functions in the VPC call these AWS APIs; with no NAT, only through interface endpoints.
+INTERFACE_SERVICES = ("secretsmanager", "sns")
 
 
 @dataclass(frozen=True)
@@ -51,26 +57,45 @@ class ReportingAccount(pulumi.ComponentResource):
         network = HubNetwork(
             f"{name}-network",
             HubNetworkArgs(
-                account.account_id, account.region, str(config.network.vpc_cidr), subnets, tags
+                account_id=account.account_id,
+                region=account.region,
+                vpc_cidr=str(config.network.vpc_cidr),
+                subnets=subnets,
+                interface_services=INTERFACE_SERVICES,
+                tags=tags,
             ),
             opts=in_account,
         )
         storage_key = ServiceKey(
             f"{name}-storage",
             ServiceKeyArgs(
-                account.account_id, account.region, "Landing and archive objects", ["s3"], tags
+                "Landing and archive objects",
+                service_key_policy(account.account_id, account.region, ["s3"]),
+                tags,
             ),
             opts=in_account,
         )
         database_key = ServiceKey(
             f"{name}-database",
             ServiceKeyArgs(
-                account.account_id,
-                account.region,
                 "Reporting database storage and its master secret",
-                ["rds", "secretsmanager"],
+                service_key_policy(account.account_id, account.region, ["rds", "secretsmanager"]),
                 tags,
             ),
+            opts=in_account,
+        )
+        operations_key = ServiceKey(
+            f"{name}-operations",
+            ServiceKeyArgs(
+                "Alert topic, failure queues and function logs",
+                operations_key_policy(account.account_id, account.region),
+                tags,
+            ),
+            opts=in_account,
+        )
+        alerts = AlertTopic(
+            f"{name}-alerts",
+            AlertTopicArgs(account.account_id, operations_key.arn, tags),
             opts=in_account,
         )
         landing = SecureBucket(
@@ -98,6 +123,31 @@ class ReportingAccount(pulumi.ComponentResource):
             ),
             opts=in_account,
         )
+        LandingLoader(
+            f"{name}-loader",
+            LandingLoaderArgs(
+                function_name=f"reporting-{deployment.environment}-landing-loader",
+                settings=config.loader,
+                account_id=account.account_id,
+                bucket_name=landing.bucket_name,
+                bucket_arn=landing.arn,
+                storage_key_arn=storage_key.arn,
+                database_address=database.address,
+                database_port=SQLSERVER_PORT,
+                database_secret_arn=database.master_secret_arn,
+                database_key_arn=database_key.arn,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.subnet_ids["app"],
+                database_cidrs=tier_cidrs(subnets, "data"),
+                s3_prefix_list_id=network.s3_prefix_list_id,
+                endpoints_security_group_id=network.endpoints_security_group_id,
+                alert_topic_arn=alerts.arn,
+                operations_key_arn=operations_key.arn,
+                code_assets=catalog_assets(),
+                tags=tags,
+            ),
+            opts=in_account,
+        )
         replica_clients = aws.ec2.SecurityGroup(
             f"{name}-replica-clients-sg",
             description="Hub compute that reads the source replicas over peering",
@@ -108,13 +158,15 @@ class ReportingAccount(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
         for link in config.attached_platforms:
-            platform = args.platforms[link.name]
+            verified = _verified_peering(
+                link, args.platforms[link.name], network.vpc_id, account.account_id, provider
+            )
             PeeringAcceptance(
                 f"{name}-peer-{link.name}",
                 PeeringAcceptanceArgs(
                     platform=link.name,
-                    peering_connection_id=_verified_peering_id(link, platform),
-                    replica_cidr=platform.replica_cidr,
+                    peering_connection_id=verified["peering_connection_id"],
+                    replica_cidr=verified["replica_cidr"],
                     route_table_id=network.route_table_id,
                     tags={**tags, "PeerPlatform": link.name},
                 ),
@@ -127,11 +179,13 @@ class ReportingAccount(pulumi.ComponentResource):
             region=account.region,
             vpc_id=network.vpc_id,
             vpc_cidr=str(config.network.vpc_cidr),
+            replica_client_cidrs=tier_cidrs(subnets, "app"),
             landing_bucket_name=landing.bucket_name,
             landing_bucket_arn=landing.arn,
             landing_key_arn=storage_key.arn,
             reporting_database_address=database.address,
             reporting_database_secret_arn=database.master_secret_arn,
+            alert_topic_arn=alerts.arn,
         )
         self.register_outputs(
             {
@@ -151,19 +205,42 @@ def _replica_client_egress(platforms: dict[str, PlatformOutputs]) -> pulumi.Outp
     )
 
 
-def _verified_peering_id(link: PlatformLink, platform: PlatformOutputs) -> pulumi.Output[str]:
-    """The spoke's peering id, released only if the spoke is the account and VPC the hub expects."""
+def _verified_peering(
+    link: PlatformLink,
+    platform: PlatformOutputs,
+    hub_vpc_id: pulumi.Output[str],
+    hub_account_id: str,
+    provider: aws.Provider,
+) -> pulumi.Output[dict[str, str]]:
+    """The spoke's peering id and replica CIDR, released only if its stack and AWS agree that the
+    request comes from the account and VPC the hub's config names, for this hub's VPC."""
+    request = aws.ec2.get_vpc_peering_connection_output(
+        id=platform.peering_connection_id, opts=pulumi.InvokeOutputOptions(provider=provider)
+    )
 
-    def verify(values: list) -> str:
-        peering_id, account_id, vpc_cidr = values
-        if account_id != link.account_id or vpc_cidr != str(link.vpc_cidr):
+    def verify(values: list) -> dict[str, str]:
+        peering_id, account_id, vpc_cidr, replica_cidr, found, vpc_id = values
+        problems = peering_problems(
+            link,
+            ReportedPlatform(account_id, vpc_cidr, replica_cidr),
+            PeeringRequest(
+                found.owner_id, found.cidr_block, found.peer_owner_id, found.peer_vpc_id
+            ),
+            hub_account_id,
+            vpc_id,
+        )
+        if problems:
             raise ValueError(
-                f"platform '{link.name}': its stack {link.stack} reports account {account_id} and "
-                f"VPC {vpc_cidr}, but the hub config says account {link.account_id} and VPC "
-                f"{link.vpc_cidr}; refusing to accept its peering request"
+                f"platform '{link.name}' ({link.stack}): refusing to accept its peering request: "
+                + "; ".join(problems)
             )
-        return peering_id
+        return {"peering_connection_id": peering_id, "replica_cidr": replica_cidr}
 
     return pulumi.Output.all(
-        platform.peering_connection_id, platform.account_id, platform.vpc_cidr
+        platform.peering_connection_id,
+        platform.account_id,
+        platform.vpc_cidr,
+        platform.replica_cidr,
+        request,
+        hub_vpc_id,
     ).apply(verify)

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.rds_settings import tls_only_parameters
+from components.security_rules import tcp_rule
 from stack_config import ReportingDatabase as DatabaseSettings
 
 SQLSERVER_PORT = 1433
@@ -45,13 +46,9 @@ class ReportingDatabase(pulumi.ComponentResource):
             description="Reporting database: SQL Server from the app tier only",
             vpc_id=args.vpc_id,
             ingress=[
-                {
-                    "description": "SQL Server from the app tier",
-                    "protocol": "tcp",
-                    "from_port": SQLSERVER_PORT,
-                    "to_port": SQLSERVER_PORT,
-                    "cidr_blocks": args.client_cidrs,
-                }
+                tcp_rule(
+                    "SQL Server from the app tier", SQLSERVER_PORT, cidr_blocks=args.client_cidrs
+                )
             ],
             # The database starts no connections of its own.
             egress=[],

@@ -110,7 +110,7 @@ def _lifecycle_rules(args: SecureBucketArgs) -> list[dict]:
     ]
     rules.append(
         {
-            "id": "expire-noncurrent-versions",
+            "id": "housekeeping",
             "status": "Enabled",
             "filter": {},
             "noncurrent_version_expiration": {

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+HTTPS = 443
+
+
+def tcp_rule(description: str, port: int, **sources: list[str]) -> dict:
+    """One inline rule for one TCP port; `sources` are `cidr_blocks`, `prefix_list_ids` or
+    `security_groups`. Rules are always one port: ranges are how groups quietly open too much."""
+    return {
+        "description": description,
+        "protocol": "tcp",
+        "from_port": port,
+        "to_port": port,
+        **sources,
+    }
+
 
 def replica_client_egress(platforms: list[tuple[str, str, list[int]]]) -> list[dict]:
     """Egress from the hub's replica clients: each platform's replica subnets, its ports only.
@@ -9,27 +23,30 @@ def replica_client_egress(platforms: list[tuple[str, str, list[int]]]) -> list[d
     `platforms` holds (name, replica CIDR, database ports) for every attached platform.
     """
     return [
-        {
-            "description": f"{name} replicas",
-            "protocol": "tcp",
-            "from_port": port,
-            "to_port": port,
-            "cidr_blocks": [cidr],
-        }
+        tcp_rule(f"{name} replicas", port, cidr_blocks=[cidr])
         for name, cidr, ports in sorted(platforms)
         for port in sorted(set(ports))
     ]
 
 
-def replica_ingress(hub_cidr: str, ports: list[int]) -> list[dict]:
-    """Ingress to a platform's replicas: the reporting VPC only, the database ports only."""
+def replica_ingress(client_cidrs: list[str], ports: list[int]) -> list[dict]:
+    """Ingress to a platform's replicas: the reporting VPC's client subnets only, over peering,
+    the database ports only."""
     return [
-        {
-            "description": "Reporting VPC over peering",
-            "protocol": "tcp",
-            "from_port": port,
-            "to_port": port,
-            "cidr_blocks": [hub_cidr],
-        }
+        tcp_rule("Reporting clients over peering", port, cidr_blocks=sorted(client_cidrs))
         for port in sorted(set(ports))
+    ]
+
+
+def loader_egress(
+    database_cidrs: list[str], database_port: int, s3_prefix_list_id: str, endpoints_group_id: str
+) -> list[dict]:
+    """Egress from the landing loader: the database, S3 through its gateway endpoint, and the
+    interface endpoints (Secrets Manager, SNS). Nothing else: there is no route out anyway."""
+    return [
+        tcp_rule("Reporting database", database_port, cidr_blocks=database_cidrs),
+        tcp_rule("S3 through the gateway endpoint", HTTPS, prefix_list_ids=[s3_prefix_list_id]),
+        tcp_rule(
+            "AWS APIs through the interface endpoints", HTTPS, security_groups=[endpoints_group_id]
+        ),
     ]

@@ -1,4 +1,4 @@
-"""A customer-managed KMS key, rotated yearly, usable only through the services named."""
+"""A customer-managed KMS key, rotated yearly, with the key policy its caller builds."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import service_key_policy
+from components.policy_documents import Document
 
 # Long enough to notice and cancel a mistaken deletion; AWS allows 7-30 days.
 _DELETION_WINDOW_DAYS = 30
@@ -16,10 +16,8 @@ _DELETION_WINDOW_DAYS = 30
 
 @dataclass(frozen=True)
 class ServiceKeyArgs:
-    account_id: str
-    region: str
     purpose: str
-    services: list[str]
+    policy: Document
     tags: dict[str, str]
 
 
@@ -38,7 +36,7 @@ class ServiceKey(pulumi.ComponentResource):
             description=args.purpose,
             enable_key_rotation=True,
             deletion_window_in_days=_DELETION_WINDOW_DAYS,
-            policy=json.dumps(service_key_policy(args.account_id, args.region, args.services)),
+            policy=json.dumps(args.policy),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )

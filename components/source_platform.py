@@ -43,10 +43,12 @@ class SourcePlatform(pulumi.ComponentResource):
             f"{name}-replicas",
             ReadReplicasArgs(
                 platform=settings.name,
+                account_id=deployment.account.account_id,
+                region=deployment.account.region,
                 databases=settings.databases,
                 vpc_id=settings.vpc_id,
                 subnet_ids=network.subnet_ids,
-                hub_vpc_cidr=args.hub.vpc_cidr,
+                client_cidrs=args.hub.replica_client_cidrs,
                 guarded_role_names=settings.guarded_role_names,
                 deletion_protection=deployment.environment == "prod",
                 tags=tags,

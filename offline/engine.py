@@ -24,6 +24,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import (
     AWS_PROVIDER,
+    Invocation,
     PlatformMocks,
     RecordingMonitor,
     RegisteredResource,
@@ -40,6 +41,7 @@ class StackRun:
     resources: tuple[RegisteredResource, ...]
     exports: dict[str, Any]
     secret_exports: frozenset[str]
+    invocations: tuple[Invocation, ...] = ()
 
     def of_type(self, typ: str) -> list[RegisteredResource]:
         return [resource for resource in self.resources if resource.type == typ]
@@ -70,10 +72,12 @@ def run_stack(
     *,
     project_dir: Path = PROJECT_DIR,
     config: dict[str, str] | None = None,
+    peering_connections: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> StackRun:
     """Run the program for `stack` with its stack file (or `config`, engine-shaped) and return
-    the captured graph. `stack_outputs` answers StackReferences by fully qualified stack name."""
-    mocks = PlatformMocks(stack_outputs or {})
+    the captured graph. `stack_outputs` answers StackReferences by fully qualified stack name;
+    `peering_connections` is AWS's view of connections other stacks requested, by id."""
+    mocks = PlatformMocks(stack_outputs or {}, peering_connections)
     monitor = RecordingMonitor(mocks)
     name = project_name(project_dir)
     pulumi.runtime.reset_options(project=name, stack=stack)
@@ -92,7 +96,9 @@ def run_stack(
         _drop_abandoned_futures()
         raise
     exports, secrets = _root_exports()
-    return StackRun(stack, tuple(monitor.registrations), exports, frozenset(secrets))
+    return StackRun(
+        stack, tuple(monitor.registrations), exports, frozenset(secrets), tuple(mocks.invocations)
+    )
 
 
 def _root_exports() -> tuple[dict[str, Any], list[str]]:

@@ -15,6 +15,7 @@ from pulumi.runtime.mocks import MockMonitor
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 AWS_PROVIDER = "pulumi:providers:aws"
+GET_PEERING_CONNECTION = "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection"
 
 
 class UnknownInvokeError(RuntimeError):
@@ -40,6 +41,8 @@ class RegisteredResource:
     outputs: dict[str, Any] = field(default_factory=dict)
     # "create" for a registration, "read" for an existing resource (a StackReference).
     operation: str = "create"
+    # URNs this resource waits for: the resources of its inputs and its `depends_on`.
+    depends_on: tuple[str, ...] = ()
 
     @property
     def provider_urn(self) -> str:
@@ -82,19 +85,49 @@ class RecordingMonitor(MockMonitor):
                 inputs=rpc.deserialize_properties(properties),
                 outputs=dict(state),
                 operation=operation,
+                depends_on=tuple(getattr(request, "dependencies", ())),
             )
         )
 
 
-class PlatformMocks(pulumi.runtime.Mocks):
-    """Outputs that look like AWS's, derived from the account of each resource's provider."""
+@dataclass(frozen=True)
+class Invocation:
+    """One data-source call the program made."""
 
-    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]]) -> None:
+    token: str
+    args: dict[str, Any]
+    provider: str
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Outputs that look like AWS's, derived from the account of each resource's provider.
+
+    `stack_outputs` answers StackReferences by stack name; `peering_connections` is what AWS
+    knows about connections other stacks requested, by id (the one data source served).
+    """
+
+    def __init__(
+        self,
+        stack_outputs: Mapping[str, Mapping[str, Any]],
+        peering_connections: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self._stack_outputs = stack_outputs
+        self._peering_connections = peering_connections or {}
         self._providers: dict[str, dict[str, Any]] = {}
+        self.invocations: list[Invocation] = []
 
     def call(self, args: pulumi.runtime.MockCallArgs):
-        raise UnknownInvokeError(f"the program invoked {args.token}; mocks serve no data sources")
+        self.invocations.append(Invocation(args.token, dict(args.args), args.provider))
+        if args.token != GET_PEERING_CONNECTION:
+            raise UnknownInvokeError(
+                f"the program invoked {args.token}; mocks serve only {GET_PEERING_CONNECTION}"
+            )
+        connection = self._peering_connections.get(args.args.get("id"))
+        if connection is None:
+            raise UnknownInvokeError(
+                f"no VPC peering connection {args.args.get('id')} exists in this run"
+            )
+        return dict(connection)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ == STACK_REFERENCE:
@@ -149,6 +182,16 @@ _ID_PREFIXES = {
 }
 
 
+# Resources AWS identifies by name, and how their ARNs read.
+_NAMED_ARNS = {
+    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:lambda/function:Function": "arn:aws:lambda:{region}:{account}:function:{name}",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws:sqs/queue:Queue": "arn:aws:sqs:{region}:{account}:{name}",
+    "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
+}
+
+
 def _computed(
     typ: str, name: str, inputs: dict[str, Any], account: str, region: str
 ) -> tuple[str, dict[str, Any]]:
@@ -179,6 +222,27 @@ def _computed(
     if typ == "aws:iam/policy:Policy":
         policy = inputs.get("name") or f"{name}-{token[:7]}"
         return policy, {**state, "name": policy, "arn": f"arn:aws:iam::{account}:policy/{policy}"}
+    if typ in _NAMED_ARNS:
+        resource_name = inputs.get("name") or f"{name}-{token[:7]}"
+        arn = _NAMED_ARNS[typ].format(region=region, account=account, name=resource_name)
+        extra = (
+            {"url": f"https://sqs.{region}.amazonaws.com/{account}/{resource_name}"}
+            if "sqs" in typ
+            else {}
+        )
+        return arn if "sns" in typ else resource_name, {
+            **state,
+            "name": resource_name,
+            "arn": arn,
+            **extra,
+        }
+    if typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
+        endpoint_id = f"vpce-{token}"
+        return endpoint_id, {
+            **state,
+            "prefixListId": f"pl-{token[:8]}",
+            "arn": f"arn:aws:ec2:{region}:{account}:vpc-endpoint/{endpoint_id}",
+        }
     if typ == "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter":
         # The accepter's id is the id of the connection it accepts.
         return inputs["vpcPeeringConnectionId"], {**state, "acceptStatus": "active"}

@@ -57,6 +57,18 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     ),
     "aws:rds/parameterGroup:ParameterGroup": ("family", "parameters"),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("role",),
+    "aws:lambda/function:Function": (
+        "name",
+        "runtime",
+        "architectures",
+        "memorySize",
+        "timeout",
+        "reservedConcurrentExecutions",
+    ),
+    "aws:s3/bucketNotification:BucketNotification": ("lambdaFunctions",),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("namespace", "metricName", "threshold"),
+    "aws:lambda/permission:Permission": ("principal",),
 }
 
 

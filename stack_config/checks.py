@@ -27,6 +27,8 @@ _IAM_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 _DYNAMODB_TABLE = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 _VPC_ID = re.compile(r"vpc-[0-9a-f]{8,17}")
 _INSTANCE_CLASS = re.compile(r"db\.[a-z0-9]+\.[a-z0-9]+")
+_LAYER_ARN = re.compile(r"arn:aws:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+")
+_SQL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 _RDS_IDENTIFIER = re.compile(r"[a-zA-Z][a-zA-Z0-9-]{0,62}")
 
 
@@ -58,6 +60,11 @@ vpc_id = matching(_VPC_ID, "a VPC id such as vpc-0123456789abcdef0")
 instance_class = matching(_INSTANCE_CLASS, "an RDS instance class such as db.t3.large")
 rds_identifier = matching(_RDS_IDENTIFIER, "an RDS instance identifier (letters, digits, '-')")
 iam_name = matching(_IAM_NAME, "an IAM role name")
+layer_arn = matching(
+    _LAYER_ARN,
+    "a versioned Lambda layer ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>)",
+)
+sql_name = matching(_SQL_NAME, "a database name of letters, digits and '_'")
 dynamodb_table = matching(_DYNAMODB_TABLE, "a DynamoDB table name")
 
 
@@ -67,6 +74,15 @@ def platform_name(value: str) -> str:
         raise ValueError(
             "must be DNS-safe: 2-24 characters of lower-case letters, digits and '-', "
             f"starting with a letter and not ending with '-'; got '{value}'"
+        )
+    return value
+
+
+def schedule_name(value: str) -> str:
+    """Schedule names are tag values the scheduler matches exactly."""
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,62}", value):
+        raise ValueError(
+            f"must be a schedule name of lower-case letters, digits and '-'; got '{value}'"
         )
     return value
 
@@ -145,9 +161,11 @@ def parameter_group_family(engine: str):
 
 
 def sqlserver_version(value: str) -> str:
-    """RDS SQL Server versions look like 16.00.4165.4.v1."""
-    if not re.fullmatch(r"1[3-9]\.00\.\d+\.\d+\.v\d+", value):
+    """A major version prefix (16.00), which lets RDS apply minor upgrades without the next
+    preview trying to downgrade, or an exact version (16.00.4165.4.v1)."""
+    if not re.fullmatch(r"1[3-9]\.00(\.\d+\.\d+\.v\d+)?", value):
         raise ValueError(
-            f"must be an RDS SQL Server version such as 16.00.4165.4.v1; got '{value}'"
+            "must be an RDS SQL Server version: a major version such as 16.00 "
+            f"or an exact one such as 16.00.4165.4.v1; got '{value}'"
         )
     return value

@@ -22,6 +22,7 @@ STRUCTURED_KEYS = (
     "officeCidrs",
     "landing",
     "reportingDatabase",
+    "loader",
     "platforms",
     "platform",
 )

@@ -56,6 +56,22 @@ class ReportingDatabase:
 
 
 @dataclass(frozen=True)
+class LoaderSettings:
+    """The landing loader Lambda (Example 1)."""
+
+    architecture: str
+    memory_mb: int
+    timeout_seconds: int
+    # None: no reservation. New accounts have a concurrency quota of 10, and AWS keeps 10
+    # unreserved, so reserving anything needs a quota increase first.
+    reserved_concurrency: int | None
+    powertools_layer_arn: str
+    odbc_layer_arn: str
+    database_name: str
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
 class PlatformLink:
     """The hub's view of one source platform."""
 
@@ -73,6 +89,7 @@ class HubConfig:
     office_cidrs: tuple[IPv4Network, ...]
     landing: LandingBucket
     database: ReportingDatabase
+    loader: LoaderSettings
     platforms: tuple[PlatformLink, ...]
 
     @property
@@ -91,6 +108,13 @@ class ReplicaSource:
     parameter_group_family: str
     instance_class: str
     port: int
+    # Source settings the replica must match (PostgreSQL refuses to replay with, for one, a lower
+    # max_connections than its primary); the replica's own parameter group starts from defaults.
+    source_parameters: tuple[tuple[str, str], ...]
+
+    def source_arn(self, region: str, account_id: str) -> str:
+        """RDS wants the source as an ARN when a same-region replica gets its own subnet group."""
+        return f"arn:aws:rds:{region}:{account_id}:db:{self.source_identifier}"
 
 
 @dataclass(frozen=True)

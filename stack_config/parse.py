@@ -18,6 +18,7 @@ from stack_config.model import (
     HubConfig,
     HubNetwork,
     LandingBucket,
+    LoaderSettings,
     PlatformLink,
     ReplicaSource,
     ReportingDatabase,
@@ -58,7 +59,7 @@ def _deployment(top: Section, stack: str) -> Deployment:
         stack=stack,
         environment=top.text("environment", check=checks.choice(*checks.ENVIRONMENTS)),
         owner=top.text("owner"),
-        schedule=top.text("schedule", default="office-hours", check=checks.platform_name),
+        schedule=top.text("schedule", default="office-hours", check=checks.schedule_name),
         account=parsed,
     )
 
@@ -83,6 +84,7 @@ def _hub(top: Section, deployment: Deployment) -> HubConfig:
         office_cidrs=top.texts("officeCidrs", check=checks.office_network),
         landing=_landing(top.section("landing")),
         database=_reporting_database(top.section("reportingDatabase")),
+        loader=_loader(top.section("loader")),
         platforms=platforms,
     )
 
@@ -168,6 +170,54 @@ def _reporting_database(section: Section) -> ReportingDatabase:
     return database
 
 
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+
+def _loader(section: Section) -> LoaderSettings:
+    loader = LoaderSettings(
+        architecture=section.text(
+            "architecture", default="x86_64", check=checks.choice("x86_64", "arm64")
+        ),
+        memory_mb=section.integer("memoryMb", 128, 10240, default=1024),
+        timeout_seconds=section.integer("timeoutSeconds", 30, 900, default=300),
+        reserved_concurrency=section.integer("reservedConcurrency", 1, 1000, default=None),
+        powertools_layer_arn=section.text("powertoolsLayerArn", check=checks.layer_arn),
+        odbc_layer_arn=section.text("odbcLayerArn", check=checks.layer_arn),
+        database_name=section.text("databaseName", default="reporting", check=checks.sql_name),
+        log_retention_days=section.integer("logRetentionDays", 1, 3653, default=90),
+    )
+    if loader.log_retention_days not in LOG_RETENTION_DAYS:
+        raise section.error(
+            "logRetentionDays", f"must be one CloudWatch Logs offers: {LOG_RETENTION_DAYS}"
+        )
+    section.finish()
+    return loader
+
+
 def _spoke(top: Section, deployment: Deployment) -> SpokeConfig:
     hub_stack = top.text("hubStack", check=checks.stack_reference)
     if checks.stack_reference_stack(hub_stack) != deployment.environment:
@@ -231,9 +281,16 @@ def _replica_source(item: Section) -> ReplicaSource:
         ),
         instance_class=item.text("instanceClass", check=checks.instance_class),
         port=item.integer("port", 1150, 65535, default=DEFAULT_PORTS[engine]),
+        source_parameters=_parameters(item.section("sourceParameters", default={})),
     )
     item.finish()
     return source
+
+
+def _parameters(section: Section) -> tuple[tuple[str, str], ...]:
+    """Parameter name -> value, both written as text (RDS takes every value as a string)."""
+    names = [name for name in section.written_keys() if isinstance(name, str)]
+    return tuple(sorted((name, str(section.scalar(name))) for name in names))
 
 
 def _reject_duplicate_names(section: Section, key: str, names: list[str]) -> None:

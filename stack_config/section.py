@@ -30,8 +30,16 @@ class Section:
         """An error about one of this section's keys."""
         return ConfigError((*self.path, key), problem)
 
-    def has(self, key: str) -> bool:
-        return key in self._values
+    def written_keys(self) -> list[str]:
+        """The keys written in this mapping, for free-form mappings (each read with `scalar`)."""
+        return list(self._values)
+
+    def scalar(self, key: str) -> str | int | float | bool:
+        """A plain string, number or boolean."""
+        value = self._get(key, _MISSING)
+        if isinstance(value, (Mapping, list)):
+            raise self.error(key, f"must be a plain value, got {_kind(value)}")
+        return value
 
     def text(
         self,
@@ -45,8 +53,10 @@ class Section:
             raise self.error(key, f"must be a non-empty string, got {_kind(value)}")
         return self._checked(key, value, check)
 
-    def integer(self, key: str, minimum: int, maximum: int, default: int = _MISSING) -> int:
+    def integer(self, key: str, minimum: int, maximum: int, default: int | None = _MISSING) -> Any:
         value = self._get(key, default)
+        if value is None:
+            return None
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import keyword
 
-from conftest import parsed_config
+from stack_helpers import parsed_config
 
 from offline.engine import StackRun
 
@@ -45,7 +46,9 @@ def _taggable(resource_type: str) -> bool:
         resource_type.split(":")[1].split("/", 1)[0],
         resource_type.rsplit(":", 1)[1],
     )
-    cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), class_name)
+    # Python keywords get a trailing underscore: aws:lambda/... lives in pulumi_aws.lambda_.
+    python_module = f"{module}_" if keyword.iskeyword(module) else module
+    cls = getattr(importlib.import_module(f"pulumi_aws.{python_module}"), class_name)
     return "tags" in inspect.signature(cls._internal_init).parameters
 
 
@@ -74,3 +77,23 @@ def test_no_password_or_secret_value_is_an_input_or_an_export(stack_run: StackRu
         assert not {"password", "masterPassword"} & set(resource.inputs), resource.name
     assert stack_run.secret_exports == frozenset()
     assert not [name for name in stack_run.exports if "password" in name.lower()]
+
+
+def test_every_data_source_call_goes_through_the_stacks_provider(stack_run: StackRun):
+    provider = stack_run.one("pulumi:providers:aws")
+    for invocation in stack_run.invocations:
+        assert invocation.provider.rsplit("::", 1)[0] == provider.urn, invocation.token
+
+
+def _rules(resource) -> list[dict]:
+    return [*(resource.inputs.get("ingress") or []), *(resource.inputs.get("egress") or [])]
+
+
+def test_no_security_group_rule_opens_to_the_whole_internet(stack_run: StackRun):
+    groups = stack_run.of_type("aws:ec2/securityGroup:SecurityGroup")
+    assert groups
+    for group in groups:
+        for rule in _rules(group):
+            assert not {"0.0.0.0/0"} & set(rule.get("cidrBlocks") or []), group.name
+            assert not {"::/0"} & set(rule.get("ipv6CidrBlocks") or []), group.name
+            assert rule["protocol"] != "-1", f"{group.name} allows every protocol"

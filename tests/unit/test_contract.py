@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
-from conftest import parsed_config
+from stack_helpers import parsed_config
 
 import contract
 from offline.engine import run_stack
-from offline.estate import detached_hub_config
+from offline.estate import detached_hub_config, peering_requests
 
 
 def test_output_names_are_camel_case():
@@ -54,7 +55,7 @@ def test_the_hub_fails_when_a_spoke_lacks_an_output_it_requires(estates):
     }
     references["example-edu/reporting/prod-maths"].pop("replicaCidr")
     with pytest.raises(Exception, match="replicaCidr"):
-        run_stack("prod", references)
+        run_stack("prod", references, peering_connections=peering_requests(estate.first_spokes))
 
 
 def test_the_hub_refuses_a_spoke_from_an_unexpected_account(estates):
@@ -63,8 +64,24 @@ def test_the_hub_refuses_a_spoke_from_an_unexpected_account(estates):
         f"example-edu/reporting/{name}": dict(run.exports) for name, run in estate.spokes.items()
     }
     references["example-edu/reporting/prod-reading"]["accountId"] = "999900000002"
-    with pytest.raises(Exception, match="refusing to accept its peering request"):
-        run_stack("prod", references)
+    with pytest.raises(
+        Exception, match="refusing to accept its peering request: its stack reports account"
+    ):
+        run_stack("prod", references, peering_connections=peering_requests(estate.first_spokes))
+
+
+def test_the_hub_refuses_a_request_aws_says_comes_from_another_vpc(estates):
+    estate = estates["prod"]
+    references = {
+        f"example-edu/reporting/{name}": run.exports for name, run in estate.first_spokes.items()
+    }
+    requests = peering_requests(estate.first_spokes)
+    maths_request = references["example-edu/reporting/prod-maths"]["peeringConnectionId"]
+    requests[maths_request] = {**requests[maths_request], "cidrBlock": "10.99.0.0/16"}
+    with pytest.raises(
+        Exception, match=re.escape("AWS says the requesting VPC is 10.99.0.0/16, not 10.11.0.0/16")
+    ):
+        run_stack("prod", references, peering_connections=requests)
 
 
 def test_the_hub_never_references_an_unattached_platform(estates):
@@ -75,7 +92,7 @@ def test_the_hub_never_references_an_unattached_platform(estates):
         for name, run in estate.spokes.items()
         if name != "prod-languages"
     }
-    run = run_stack("prod", references)
+    run = run_stack("prod", references, peering_connections=peering_requests(estate.first_spokes))
     assert "example-edu/reporting/prod-languages" not in {
         r.name for r in run.of_type("pulumi:pulumi:StackReference")
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from conftest import parsed_config
+from stack_helpers import parsed_config
 
 from offline.engine import StackRun
 
@@ -35,9 +35,9 @@ def test_vpc_is_private_only_over_two_zones(hub_run: StackRun):
 
 
 def test_s3_gateway_endpoint_serves_the_private_route_table(hub_run: StackRun):
-    endpoint = hub_run.one("aws:ec2/vpcEndpoint:VpcEndpoint")
+    endpoints = hub_run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    (endpoint,) = [e for e in endpoints if e.inputs["vpcEndpointType"] == "Gateway"]
     route_table = hub_run.one("aws:ec2/routeTable:RouteTable")
-    assert endpoint.inputs["vpcEndpointType"] == "Gateway"
     assert endpoint.inputs["serviceName"] == "com.amazonaws.eu-west-2.s3"
     assert endpoint.inputs["routeTableIds"] == [route_table.id]
     policy = json.loads(endpoint.inputs["policy"])
@@ -52,7 +52,9 @@ def test_default_security_group_is_stripped(hub_run: StackRun):
 
 def test_customer_managed_keys_rotate_and_are_scoped_to_services(hub_run: StackRun):
     keys = {key.name: key for key in hub_run.of_type("aws:kms/key:Key")}
-    assert set(keys) == {"reporting-storage-key", "reporting-database-key"}
+    assert set(keys) == {
+        f"reporting-{purpose}-key" for purpose in ("storage", "database", "operations")
+    }
     services = {}
     for name, key in keys.items():
         assert key.inputs["enableKeyRotation"] is True
@@ -66,6 +68,7 @@ def test_customer_managed_keys_rotate_and_are_scoped_to_services(hub_run: StackR
             "rds.eu-west-2.amazonaws.com",
             "secretsmanager.eu-west-2.amazonaws.com",
         ],
+        "reporting-operations-key": ["sns.eu-west-2.amazonaws.com", "sqs.eu-west-2.amazonaws.com"],
     }
 
 
@@ -113,11 +116,18 @@ def test_landing_bucket_has_every_baseline_control(hub_run: StackRun):
     }
     assert rules["expire-archive"]["filter"] == {"prefix": "archive/"}
     assert rules["expire-archive"]["expiration"] == {"days": config.landing.archive_expiry_days}
-    assert rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"] == {
+    assert rules["housekeeping"]["noncurrentVersionExpiration"] == {
         "noncurrentDays": config.landing.noncurrent_version_expiry_days
     }
     policy = json.loads(on_bucket("aws:s3/bucketPolicy:BucketPolicy")["policy"])
-    insecure = next(s for s in policy["Statement"] if s["Sid"] == "DenyInsecureTransport")
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["DenyOtherEncryptionKeys"]["Condition"]["StringNotEqualsIfExists"] == {
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": storage_key.outputs["arn"]
+    }
+    assert by_sid["DenyOtherEncryption"]["Condition"]["StringNotEqualsIfExists"] == {
+        "s3:x-amz-server-side-encryption": "aws:kms"
+    }
+    insecure = by_sid["DenyInsecureTransport"]
     assert insecure["Effect"] == "Deny" and insecure["Condition"] == {
         "Bool": {"aws:SecureTransport": "false"}
     }

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network
 
 import pytest
 
+from components.function_package import package_files
 from components.network_plan import hub_subnets, replica_subnets, tier_cidrs
 from components.policy_documents import (
+    LoaderGrants,
     deny_promote_policy,
+    loader_policy,
+    operations_key_policy,
+    own_account_endpoint_policy,
     own_account_s3_endpoint_policy,
     secure_bucket_policy,
     service_key_policy,
+    tls_only_queue_policy,
 )
 from components.rds_settings import tls_only_parameters
 from components.secure_bucket import ExpiringPrefix, SecureBucketArgs, _lifecycle_rules
-from components.security_rules import replica_client_egress, replica_ingress
+from components.security_rules import loader_egress, replica_client_egress, replica_ingress
 
 
 def test_hub_subnets_take_one_slot_per_tier_per_zone():
@@ -103,15 +110,15 @@ def test_each_engine_gets_its_tls_only_parameter(engine, name, apply_method):
 
 
 def test_replica_rules_open_each_port_to_one_cidr_only():
-    assert replica_ingress("10.100.0.0/20", [5432, 3306, 5432]) == [
+    assert replica_ingress(["10.100.3.0/24", "10.100.2.0/24"], [5432, 3306, 5432]) == [
         {
-            "description": "Reporting VPC over peering",
+            "description": "Reporting clients over peering",
             "protocol": "tcp",
-            "from_port": p,
-            "to_port": p,
-            "cidr_blocks": ["10.100.0.0/20"],
+            "from_port": port,
+            "to_port": port,
+            "cidr_blocks": ["10.100.2.0/24", "10.100.3.0/24"],
         }
-        for p in (3306, 5432)
+        for port in (3306, 5432)
     ]
     egress = replica_client_egress(
         [("reading", "10.2.250.0/27", [3306]), ("maths", "10.1.250.0/27", [5432, 5432])]
@@ -133,3 +140,101 @@ def test_lifecycle_expires_each_prefix_and_old_versions():
     }
     assert rules[1]["noncurrent_version_expiration"] == {"noncurrent_days": 30}
     assert rules[1]["abort_incomplete_multipart_upload"] == {"days_after_initiation": 7}
+
+
+def test_operations_key_admits_logs_and_alarms_of_this_account_only():
+    statements = {
+        s["Sid"]: s for s in operations_key_policy("111122223333", "eu-west-2")["Statement"]
+    }
+    logs = statements["CloudWatchLogsEncryptsThisAccountsLogGroups"]
+    assert logs["Principal"] == {"Service": "logs.eu-west-2.amazonaws.com"}
+    assert logs["Condition"]["ArnLike"] == {
+        "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-2:111122223333:log-group:*"
+    }
+    alarms = statements["CloudWatchAlarmsPublishToTheEncryptedTopic"]
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+    assert statements["UseOnlyThroughNamedServices"]["Condition"]["StringEquals"][
+        "kms:ViaService"
+    ] == [
+        "sns.eu-west-2.amazonaws.com",
+        "sqs.eu-west-2.amazonaws.com",
+    ]
+
+
+def test_loader_policy_scopes_every_data_action_to_its_prefix_or_resource():
+    grants = LoaderGrants(
+        "arn:aws:s3:::b", "kS", "sec", "kD", "topic", "kO", "queue", "arn:logs:lg"
+    )
+    statements = loader_policy(grants, "incoming/", "archive/", "quarantine/")["Statement"]
+    resources = {s["Sid"]: s["Resource"] for s in statements}
+    assert resources == {
+        "ReadAndRemoveIncomingFiles": "arn:aws:s3:::b/incoming/*",
+        "WriteArchiveAndQuarantine": ["arn:aws:s3:::b/archive/*", "arn:aws:s3:::b/quarantine/*"],
+        "UseTheLandingKeyThroughS3": "kS",
+        "ReadTheDatabaseSecret": "sec",
+        "DecryptTheDatabaseSecret": "kD",
+        "AlertAndDeadLetter": ["topic", "queue"],
+        "UseTheOperationsKeyThroughSnsAndSqs": "kO",
+        "WriteOwnLogs": "arn:logs:lg:*",
+        "RunInsideTheVpc": "*",
+    }
+    assert all(s["Effect"] == "Allow" for s in statements)
+
+
+def test_loader_egress_is_the_database_s3_and_the_endpoints():
+    rules = loader_egress(["10.0.0.0/24"], 1433, "pl-1", "sg-endpoints")
+    assert [
+        (r["from_port"], r.get("cidr_blocks"), r.get("prefix_list_ids"), r.get("security_groups"))
+        for r in rules
+    ] == [
+        (1433, ["10.0.0.0/24"], None, None),
+        (443, None, ["pl-1"], None),
+        (443, None, None, ["sg-endpoints"]),
+    ]
+
+
+def test_package_files_are_sources_with_their_parent_packages(tmp_path):
+    for name in (
+        "functions/__init__.py",
+        "functions/loader/__init__.py",
+        "functions/loader/handler.py",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    (tmp_path / "functions/loader/__pycache__").mkdir()
+    (tmp_path / "functions/loader/__pycache__/handler.cpython-311.pyc").write_text("")
+    (tmp_path / "functions/loader/notes.txt").write_text("")
+    files = package_files(["functions.loader"], tmp_path)
+    assert list(files) == [
+        "functions/__init__.py",
+        "functions/loader/__init__.py",
+        "functions/loader/handler.py",
+    ]
+    with pytest.raises(FileNotFoundError, match=re.escape("functions/other/__init__.py")):
+        package_files(["functions.other.deep"], tmp_path)
+
+
+def test_the_s3_endpoint_admits_every_s3_action_the_loader_is_granted():
+    grants = LoaderGrants("arn:aws:s3:::b", "k", "s", "k", "t", "k", "q", "l")
+    loader_s3 = {
+        action
+        for statement in loader_policy(grants, "incoming/", "archive/", "quarantine/")["Statement"]
+        for action in statement["Action"]
+        if action.startswith("s3:")
+    }
+    (endpoint,) = own_account_s3_endpoint_policy("111122223333")["Statement"]
+    assert loader_s3 <= set(endpoint["Action"])
+
+
+def test_interface_endpoints_serve_only_named_calls_on_own_account_resources():
+    (statement,) = own_account_endpoint_policy("secretsmanager", "111122223333")["Statement"]
+    assert statement["Action"] == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    assert statement["Condition"] == {"StringEquals": {"aws:ResourceAccount": "111122223333"}}
+    with pytest.raises(KeyError):
+        own_account_endpoint_policy("s3", "111122223333")
+
+
+def test_failure_queue_refuses_plain_http():
+    (statement,) = tls_only_queue_policy("arn:aws:sqs:eu-west-2:1:q")["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from conftest import parsed_config
+from stack_helpers import parsed_config
 
 from offline.engine import StackRun
 
@@ -65,52 +65,84 @@ def test_the_spoke_requests_peering_with_the_hub_and_never_accepts_itself(
     )
 
 
-def test_requester_dns_option_only_once_the_hub_has_accepted(spoke_run: StackRun):
-    options = spoke_run.of_type("aws:ec2/peeringConnectionOptions:PeeringConnectionOptions")
-    if parsed_config(spoke_run.stack).platform.peering_accepted:
-        (option,) = options
-        assert option.inputs["requester"] == {"allowRemoteVpcDnsResolution": True}
-        assert "accepter" not in option.inputs
-    else:
-        assert options == []
+def test_requester_dns_option_only_once_the_hub_has_accepted(estates):
+    options_type = "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions"
+    for environment, estate in estates.items():
+        accepted = {p.name for p in parsed_config(environment).attached_platforms}
+        for stack, first in estate.first_spokes.items():
+            # Runbook step 2: options on a connection still pending acceptance would fail.
+            assert first.of_type(options_type) == []
+            final = estate.spokes[stack].of_type(options_type)
+            if parsed_config(stack).platform.peering_accepted:
+                assert parsed_config(stack).platform.name in accepted
+                (option,) = final
+                assert option.inputs["requester"] == {"allowRemoteVpcDnsResolution": True}
+                assert "accepter" not in option.inputs
+            else:
+                assert final == []
 
 
-def test_one_encrypted_private_replica_per_configured_database(spoke_run: StackRun):
+def test_one_private_replica_per_configured_database(spoke_run: StackRun):
     config = parsed_config(spoke_run.stack)
-    replicas = spoke_run.of_type("aws:rds/instance:Instance")
-    assert sorted(r.inputs["replicateSourceDb"] for r in replicas) == sorted(
-        d.source_identifier for d in config.platform.databases
+    account = config.deployment.account
+    replicas = {
+        r.inputs["replicateSourceDb"]: r for r in spoke_run.of_type("aws:rds/instance:Instance")
+    }
+    # A same-region replica with its own subnet group must name its source by ARN.
+    expected = {
+        d.source_arn(account.region, account.account_id): d for d in config.platform.databases
+    }
+    assert sorted(replicas) == sorted(expected)
+    assert all(
+        arn.startswith(f"arn:aws:rds:{account.region}:{account.account_id}:db:") for arn in replicas
     )
     subnet_group = spoke_run.one("aws:rds/subnetGroup:SubnetGroup")
     assert sorted(subnet_group.inputs["subnetIds"]) == sorted(
         s.id for s in spoke_run.of_type("aws:ec2/subnet:Subnet")
     )
-    for replica in replicas:
-        assert replica.inputs["storageEncrypted"] is True
+    for source_arn, replica in replicas.items():
         assert replica.inputs["publiclyAccessible"] is False
         assert replica.inputs["dbSubnetGroupName"] == subnet_group.outputs["name"]
         assert replica.inputs["deletionProtection"] is (config.deployment.environment == "prod")
-        assert "engine" not in replica.inputs, "a replica inherits its engine from the source"
-        family = next(
-            d
-            for d in config.platform.databases
-            if d.source_identifier == replica.inputs["replicateSourceDb"]
-        )
-        group = next(
-            g
-            for g in spoke_run.of_type("aws:rds/parameterGroup:ParameterGroup")
-            if g.outputs["name"] == replica.inputs["parameterGroupName"]
-        )
-        assert group.inputs["family"] == family.parameter_group_family
-        assert group.inputs["parameters"][0]["value"] == "1"
+        # Engine and storage encryption are the source's: the provider never sends either.
+        assert "engine" not in replica.inputs and "storageEncrypted" not in replica.inputs
+        assert replica.inputs["port"] == expected[source_arn].port
 
 
-def test_replicas_admit_only_the_reporting_vpc_on_their_ports(spoke_run: StackRun, estates):
+def test_each_replica_forces_tls_and_keeps_the_source_settings_it_must_match(spoke_run: StackRun):
+    config = parsed_config(spoke_run.stack)
+    account = config.deployment.account
+    groups = {
+        g.outputs["name"]: g.inputs
+        for g in spoke_run.of_type("aws:rds/parameterGroup:ParameterGroup")
+    }
+    tls_parameter = {
+        "postgres": "rds.force_ssl",
+        "mysql": "require_secure_transport",
+        "sqlserver-ee": "rds.force_ssl",
+    }
+    for database in config.platform.databases:
+        (replica,) = [
+            r
+            for r in spoke_run.of_type("aws:rds/instance:Instance")
+            if r.inputs["replicateSourceDb"]
+            == database.source_arn(account.region, account.account_id)
+        ]
+        group = groups[replica.inputs["parameterGroupName"]]
+        assert group["family"] == database.parameter_group_family
+        parameters = {p["name"]: p["value"] for p in group["parameters"]}
+        assert parameters == {
+            tls_parameter[database.engine]: "1",
+            **dict(database.source_parameters),
+        }
+
+
+def test_replicas_admit_only_the_hubs_client_subnets_on_their_ports(spoke_run: StackRun, estates):
     hub = _hub_exports(estates, spoke_run)
     ports = sorted({d.port for d in parsed_config(spoke_run.stack).platform.databases})
     group = spoke_run.one("aws:ec2/securityGroup:SecurityGroup")
     assert [(r["cidrBlocks"], r["fromPort"], r["toPort"]) for r in group.inputs["ingress"]] == [
-        ([hub["vpcCidr"]], port, port) for port in ports
+        (sorted(hub["replicaClientCidrs"]), port, port) for port in ports
     ]
     assert group.inputs["egress"] == []
     for replica in spoke_run.of_type("aws:rds/instance:Instance"):

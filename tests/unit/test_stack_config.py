@@ -6,7 +6,7 @@ import copy
 from ipaddress import IPv4Network
 
 import pytest
-from conftest import ALL_STACKS, parsed_config, plain_config
+from stack_helpers import ALL_STACKS, parsed_config, plain_config
 
 from stack_config import ConfigError, HubConfig, SpokeConfig, parse_stack_config
 
@@ -268,3 +268,50 @@ def test_zones_must_belong_to_the_region():
 
 def test_a_role_other_than_hub_or_spoke_is_refused():
     _fails("dev", lambda c: c.update(role="satellite"), "reporting:role", "hub, spoke")
+
+
+def test_layer_arns_must_be_versioned_layer_arns():
+    _fails(
+        "prod",
+        lambda c: c["loader"].update(
+            odbcLayerArn="arn:aws:lambda:eu-west-2:111100000002:layer:odbc"
+        ),
+        "reporting:loader.odbcLayerArn",
+        "versioned Lambda layer ARN",
+    )
+
+
+def test_log_retention_must_be_a_period_cloudwatch_offers():
+    _fails(
+        "prod",
+        lambda c: c["loader"].update(logRetentionDays=100),
+        "reporting:loader.logRetentionDays",
+        "offers",
+    )
+
+
+def test_loader_timeout_is_bounded_by_lambdas_limit():
+    _fails(
+        "dev",
+        lambda c: c["loader"].update(timeoutSeconds=901),
+        "reporting:loader.timeoutSeconds",
+        "30 and 900",
+    )
+
+
+def test_sql_server_standard_cannot_be_a_replica_source():
+    _fails(
+        "dev-science",
+        lambda c: c["platform"]["databases"][0].update(engine="sqlserver-se"),
+        "reporting:platform.databases[0].engine",
+        "sqlserver-ee",
+    )
+
+
+def test_source_parameters_must_be_plain_values():
+    _fails(
+        "dev-maths",
+        lambda c: c["platform"]["databases"][0].update(sourceParameters={"max_connections": [1]}),
+        "reporting:platform.databases[0].sourceParameters.max_connections",
+        "plain value",
+    )

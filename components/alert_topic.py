@@ -1,0 +1,44 @@
+"""The account's operational alert topic, encrypted with the operations key, TLS only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.policy_documents import alert_topic_policy
+
+
+@dataclass(frozen=True)
+class AlertTopicArgs:
+    account_id: str
+    key_arn: pulumi.Input[str]
+    tags: dict[str, str]
+
+
+class AlertTopic(pulumi.ComponentResource):
+    """An SNS topic that this account's principals and CloudWatch alarms publish to."""
+
+    arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("reporting:operations:AlertTopic", name, None, opts)
+        topic = aws.sns.Topic(
+            f"{name}-topic",
+            kms_master_key_id=args.key_arn,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-policy",
+            arn=topic.arn,
+            policy=pulumi.Output.json_dumps(
+                topic.arn.apply(lambda arn: alert_topic_policy(arn, args.account_id))
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn = topic.arn
+        self.register_outputs({"arn": self.arn})

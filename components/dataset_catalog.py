@@ -1,0 +1,18 @@
+"""The dataset catalog as the functions receive it: `datasets/*.yaml` validated at deploy time
+by the loader's own rules and shipped as one JSON file, so a bad catalog fails `pulumi preview`
+and the functions need no YAML parser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+
+from functions.catalog import BUNDLE_NAME, catalog_bundle
+
+CATALOG_DIR = Path(__file__).resolve().parent.parent / "datasets"
+
+
+def catalog_assets() -> dict[str, pulumi.Asset]:
+    """The catalog bundle to add to a function's package, beside `functions/`."""
+    return {BUNDLE_NAME: pulumi.StringAsset(catalog_bundle(CATALOG_DIR))}

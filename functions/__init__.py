@@ -1,0 +1,1 @@
+"""Lambda functions of the reporting platform and the code they share."""

@@ -1,0 +1,1 @@
+"""Loads files from the landing bucket into their staging tables, exactly once."""

@@ -1,0 +1,58 @@
+"""Lambda entry point: S3 `ObjectCreated` events of the landing bucket's `incoming/` prefix.
+
+Thin on purpose: the event is parsed by powertools and each record handed to `LandingLoader`.
+A database that cannot be reached raises, so Lambda retries the event; everything else about a
+file is settled inside (loaded and archived, or quarantined with an alert).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.catalog import load_catalog_bundle
+from functions.loader.database import ReusedDatabase
+from functions.loader.landing import LandingLoader
+from functions.loader.settings import LoaderSettings
+
+logger = Logger(service="landing-loader")
+
+
+@cache
+def landing_loader() -> LandingLoader:
+    """Built on the first invocation and kept: clients, catalog and the database connection."""
+    settings = LoaderSettings.from_environment(os.environ)
+    return LandingLoader(
+        s3=boto3.client("s3"),
+        sns=boto3.client("sns"),
+        catalog=load_catalog_bundle(settings.catalog_file),
+        database=ReusedDatabase(settings.database_opener(lambda: boto3.client("secretsmanager"))),
+        alert_topic_arn=settings.alert_topic_arn,
+    )
+
+
+@logger.inject_lambda_context
+@event_source(data_class=S3Event)
+def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
+    """Loads each object of the event; returns what happened to each."""
+    loader = landing_loader()
+    results = []
+    for record in event.records:
+        s3_object = record.s3.get_object
+        # Keys arrive URL-encoded in S3 events ("a b.csv" is "a+b.csv").
+        result = loader.process(
+            bucket=record.s3.bucket.name,
+            key=unquote_plus(s3_object.key),
+            version_id=s3_object.version_id,
+            etag=s3_object.etag,
+        )
+        logger.info("landing object processed", extra=result)
+        results.append(result)
+    return {"results": results}

@@ -1,0 +1,114 @@
+"""The loader function's settings, read once from its environment."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from functions.catalog import BUNDLE_NAME
+from functions.loader.database import (
+    Database,
+    Target,
+    connect,
+    parse_target,
+    sqlserver_connection_string,
+)
+from functions.loader.dialects import DIALECTS
+
+# Where the catalog sits in the command line's checkout.
+DEFAULT_CATALOG_DIR = Path(__file__).resolve().parents[2] / "datasets"
+# Where the deployment puts the catalog bundle in the function's package: beside `functions/`.
+DEFAULT_CATALOG_FILE = Path(__file__).resolve().parents[2] / BUNDLE_NAME
+# Below any sensible function timeout, so a dead server fails the invocation with a clear
+# error before Lambda kills it.
+DEFAULT_LOGIN_TIMEOUT_SECONDS = 10
+
+
+class SettingsError(ValueError):
+    """A required environment variable is missing or invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class SqlServerSecret:
+    """Where the production SQL Server is, with its RDS-managed login secret."""
+
+    secret_arn: str
+    host: str
+    port: int
+    database: str
+
+
+@dataclass(frozen=True)
+class LoaderSettings:
+    """Everything the handler takes from its environment."""
+
+    alert_topic_arn: str
+    catalog_file: Path
+    login_timeout_seconds: int
+    # Exactly one of the two: a URL or ODBC string, or the SQL Server secret.
+    database_url: str | None
+    sql_server: SqlServerSecret | None
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str]) -> LoaderSettings:
+        """Reads ALERT_TOPIC_ARN, CATALOG_FILE, DATABASE_* (see docs/loader.md)."""
+        url = environment.get("DATABASE_URL")
+        secret_arn = environment.get("DATABASE_SECRET_ARN")
+        if bool(url) == bool(secret_arn):
+            raise SettingsError("set exactly one of DATABASE_URL and DATABASE_SECRET_ARN")
+        sql_server = None
+        if secret_arn:
+            sql_server = SqlServerSecret(
+                secret_arn=secret_arn,
+                host=_required(environment, "DATABASE_HOST"),
+                port=_integer(environment, "DATABASE_PORT", 1433),
+                database=_required(environment, "DATABASE_NAME"),
+            )
+        return cls(
+            alert_topic_arn=_required(environment, "ALERT_TOPIC_ARN"),
+            catalog_file=Path(environment.get("CATALOG_FILE") or DEFAULT_CATALOG_FILE),
+            login_timeout_seconds=_integer(
+                environment, "DATABASE_LOGIN_TIMEOUT_SECONDS", DEFAULT_LOGIN_TIMEOUT_SECONDS
+            ),
+            database_url=url or None,
+            sql_server=sql_server,
+        )
+
+    def database_opener(self, secrets: Callable[[], Any]) -> Callable[[], Database]:
+        """Opens the configured database; `secrets` makes a Secrets Manager client on demand."""
+        if self.sql_server is None:
+            assert self.database_url is not None
+            target = parse_target(self.database_url)
+            return lambda: connect(target, self.login_timeout_seconds)
+        server = self.sql_server
+
+        def open_sql_server() -> Database:
+            # Read on every connect, not once: RDS rotates the password behind the secret.
+            secret = json.loads(
+                secrets().get_secret_value(SecretId=server.secret_arn)["SecretString"]
+            )
+            address = sqlserver_connection_string(
+                server.host, server.port, server.database, secret["username"], secret["password"]
+            )
+            return connect(Target(DIALECTS["mssql"], address), self.login_timeout_seconds)
+
+        return open_sql_server
+
+
+def _required(environment: Mapping[str, str], name: str) -> str:
+    value = environment.get(name)
+    if not value:
+        raise SettingsError(f"environment variable {name} is required")
+    return value
+
+
+def _integer(environment: Mapping[str, str], name: str, default: int) -> int:
+    value = environment.get(name)
+    if not value:
+        return default
+    if not value.isdecimal() or int(value) == 0:
+        raise SettingsError(f"environment variable {name} must be a positive integer")
+    return int(value)

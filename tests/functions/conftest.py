@@ -1,0 +1,249 @@
+"""Fixtures of the function tests: the AWS emulator and the databases, started per session.
+
+- The emulator is a moto server on a free local port, reached over HTTP through
+  localstack-client; REPORTING_EMULATOR_URL points the tests at another one (e.g. LocalStack).
+- PostgreSQL comes from REPORTING_TEST_POSTGRES, an ODBC connection string
+  (`eval "$(scripts/postgres.sh start)"` sets it); each session gets a database of its own.
+- When either is missing, tests marked `services` skip, or fail when
+  REPORTING_REQUIRE_SERVICES=1 (as in CI).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus, urlsplit
+from urllib.request import urlopen
+
+import pytest
+from localstack_client.session import Session
+
+from functions.catalog import catalog_bundle
+from functions.loader.database import Database, connect, parse_target
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_DATA = REPO_ROOT / "tests" / "data"
+CATALOG_DIR = REPO_ROOT / "datasets"
+REGION = "eu-west-2"
+DATABASES = ("sqlite", "postgresql")
+
+
+def unavailable(reason: str) -> None:
+    """Skips the test, or fails it when the services are required."""
+    if os.environ.get("REPORTING_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service unavailable: {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def emulator_url() -> Iterator[str]:
+    """The AWS emulator's endpoint: REPORTING_EMULATOR_URL, or a moto server started here."""
+    override = os.environ.get("REPORTING_EMULATOR_URL")
+    if override:
+        try:
+            urlopen(override, timeout=5).close()
+        except OSError as error:
+            unavailable(f"REPORTING_EMULATOR_URL={override} does not answer: {error}")
+        yield override
+        return
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as error:
+        unavailable(f"moto[server] is not installed: {error}")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws(emulator_url: str, monkeypatch: pytest.MonkeyPatch) -> Session:
+    """A localstack-client session on the emulator; boto3 clients made by the code under test
+    reach the same emulator through AWS_ENDPOINT_URL."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return Session(localstack_host=urlsplit(emulator_url).netloc, region_name=REGION)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """An ODBC connection string to a database created for this session, dropped after it."""
+    base = os.environ.get("REPORTING_TEST_POSTGRES")
+    if not base:
+        unavailable('REPORTING_TEST_POSTGRES is not set: eval "$(scripts/postgres.sh start)"')
+    try:
+        import pyodbc
+
+        admin = pyodbc.connect(base, autocommit=True, timeout=5)
+    except Exception as error:
+        unavailable(f"PostgreSQL at REPORTING_TEST_POSTGRES is unavailable: {error}")
+    name = f"loader_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    # The same string with this session's database (values kept as written, braces and all).
+    parts = [part for part in base.split(";") if part and not part.lower().startswith("database=")]
+    try:
+        yield ";".join([*parts, f"Database={name}"]) + ";"
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """What `--db`/DATABASE_URL takes, for each database the loader must load into; empty."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'staging.db'}"
+    url = request.getfixturevalue("postgres_server")
+    database = connect(parse_target(url))
+    cursor = database.connection.cursor()
+    # Every test starts from an empty schema: the catalog's table names are fixed.
+    cursor.execute("DROP SCHEMA public CASCADE")
+    cursor.execute("CREATE SCHEMA public")
+    database.connection.commit()
+    database.close()
+    return url
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """An open connection to the test database (for the test's own reads)."""
+    opened = connect(parse_target(database_url))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def query(database: Database) -> Callable[..., list[tuple[Any, ...]]]:
+    """Runs a SELECT in a fresh transaction and returns its rows as tuples."""
+
+    def run(sql: str, *parameters: object) -> list[tuple[Any, ...]]:
+        database.connection.rollback()
+        cursor = database.connection.cursor()
+        cursor.execute(sql, parameters)
+        rows = [tuple(row) for row in cursor.fetchall()]
+        cursor.close()
+        database.connection.rollback()
+        return rows
+
+    return run
+
+
+@dataclass
+class FakeLambdaContext:
+    """What powertools' inject_lambda_context reads from a Lambda context."""
+
+    function_name: str = "landing-loader"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:landing-loader"
+    aws_request_id: str = "5c0d6e2c-5d3f-4b8e-9b33-0e4b7e1c2a10"
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+@pytest.fixture(scope="session")
+def sample_s3_event() -> dict[str, Any]:
+    """The powertools sample S3 event, as AWS sends it."""
+    return json.loads((TEST_DATA / "aws-events" / "s3-object-created.json").read_text())
+
+
+@pytest.fixture
+def s3_event(sample_s3_event: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+    """Builds an S3 event from the sample for an object: key URL-encoded as S3 sends it."""
+
+    def build(bucket: str, key: str, version_id: str | None, etag: str, size: int) -> dict:
+        event = copy.deepcopy(sample_s3_event)
+        record = event["Records"][0]["s3"]
+        record["bucket"]["name"] = bucket
+        record["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
+        s3_object = record["object"]
+        s3_object.update({"key": quote_plus(key, safe="/"), "eTag": etag.strip('"')})
+        s3_object["size"] = size
+        if version_id:
+            s3_object["versionId"] = version_id
+        return event
+
+    return build
+
+
+@dataclass
+class Landing:
+    """A versioned landing bucket on the emulator, with the alert topic read through a queue."""
+
+    s3: Any
+    sqs: Any
+    bucket: str
+    topic_arn: str
+    queue_url: str
+
+    def put(self, key: str, body: bytes) -> tuple[str | None, str]:
+        """Uploads an object; returns its version id and ETag."""
+        response = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+        return response.get("VersionId"), response["ETag"]
+
+    def object_keys(self) -> list[str]:
+        """Every current key of the bucket, sorted."""
+        response = self.s3.list_objects_v2(Bucket=self.bucket)
+        return sorted(item["Key"] for item in response.get("Contents", []))
+
+    def read(self, key: str) -> bytes:
+        return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """The alert messages published so far (each a decoded error report)."""
+        messages = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        ).get("Messages", [])
+        return [json.loads(json.loads(message["Body"])["Message"]) for message in messages]
+
+
+@pytest.fixture
+def landing(
+    aws: Session, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Landing]:
+    """A fresh landing bucket and alert topic, and the handler's environment pointing at them."""
+    from functions.loader import handler
+
+    suffix = uuid.uuid4().hex[:10]
+    s3 = aws.client("s3")
+    sns = aws.client("sns")
+    sqs = aws.client("sqs")
+    bucket = f"landing-{suffix}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    topic_arn = sns.create_topic(Name=f"alerts-{suffix}")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=f"alerts-{suffix}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ALERT_TOPIC_ARN", topic_arn)
+    bundle = tmp_path / "catalog.json"
+    bundle.write_text(catalog_bundle(CATALOG_DIR), encoding="utf-8")
+    monkeypatch.setenv("CATALOG_FILE", str(bundle))
+    monkeypatch.delenv("DATABASE_SECRET_ARN", raising=False)
+    handler.landing_loader.cache_clear()
+    yield Landing(s3, sqs, bucket, topic_arn, queue_url)
+    handler.landing_loader.cache_clear()

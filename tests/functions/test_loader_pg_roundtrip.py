@@ -1,0 +1,224 @@
+"""Hostile values through the PostgreSQL batch path and back, byte for byte.
+
+The loader sends each column of a batch as one array literal (functions/loader/pg_arrays.py);
+these tests load files through `load_stream` into a real PostgreSQL and read every value back,
+comparing strings by their UTF-8 bytes as the server stores them (md5 computed server-side).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+
+import pytest
+
+from functions.catalog import parse_platform
+from functions.loader.database import connect, parse_target
+from functions.loader.load import BATCH_ROWS, load_stream
+from functions.loader.schema import create_schema
+from functions.loader.source import SourceObject
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+]
+
+COLUMNS = [
+    {"name": "id", "type": "integer", "nullable": False},
+    {"name": "label", "type": "string"},
+    {"name": "code", "type": "string", "max_length": 12},
+    {"name": "amount", "type": "decimal", "precision": 38, "scale": 18},
+    {"name": "flag", "type": "boolean"},
+    {"name": "day", "type": "date"},
+    {"name": "moment", "type": "timestamp"},
+]
+(CSV_DATASET, JSONL_DATASET) = parse_platform(
+    {
+        "platform": "hostile",
+        "datasets": [
+            {
+                "name": "csv",
+                "source": "test",
+                "table": "hostile_csv",
+                "keys": ["id"],
+                "columns": COLUMNS,
+            },
+            {
+                "name": "jsonl",
+                "source": "test",
+                "table": "hostile_jsonl",
+                "format": "jsonl",
+                "keys": ["id"],
+                "columns": COLUMNS,
+            },
+        ],
+    },
+    source="test",
+)
+
+HOSTILE_STRINGS = [
+    "",
+    " ",
+    "  padded  ",
+    "NULL",
+    "null",
+    "None",
+    '"',
+    '""',
+    "\\",
+    "\\\\",
+    '\\"',
+    'say "hi"',
+    "C:\\temp\\new",
+    "a,b",
+    ",",
+    "{",
+    "}",
+    "{}",
+    "{a,b}",
+    "{{1,2},{3,4}}",
+    "[1:2]={x,y}",
+    "line\nbreak",
+    "crlf\r\nend",
+    "\ttab",
+    "'single'",
+    "O'Brien'); DROP TABLE hostile_csv; --",
+    "$1",
+    "?",
+    "Zoë",
+    "王小明",
+    "🦊 Fox",
+    "👩‍👩‍👧 family",
+    "\u200b",
+    "\x01\x1f\x7f",
+    "x" * 100_000,
+    "🦊" * 50_000,
+]
+# code is varchar(12): PostgreSQL counts characters, so twelve emoji or CJK characters fit.
+CODES = ["", "NULL", '"', "\\", "{}", ",", "王小明王小明王小明王小明", "🦊" * 12]
+AMOUNTS = [
+    ("12345678901234567890.123456789012345678", "12345678901234567890.123456789012345678"),
+    ("-0.000000000000000001", "-0.000000000000000001"),
+    ("+001.5", "1.500000000000000000"),
+    (".5", "0.500000000000000000"),
+    ("7.", "7.000000000000000000"),
+    ("0", "0.000000000000000000"),
+    ("-99999999999999999999.999999999999999999", "-99999999999999999999.999999999999999999"),
+]
+MOMENTS = [
+    ("2026-11-26T10:00:00.123456", "2026-11-26 10:00:00.123456"),
+    ("2026-11-26 10:00:00.000001", "2026-11-26 10:00:00.000001"),
+    ("2026-11-26T10:00:00.5+05:30", "2026-11-26 04:30:00.5"),
+    ("0001-01-01T00:00:00", "0001-01-01 00:00:00"),
+    ("9999-12-31T23:59:59.999999", "9999-12-31 23:59:59.999999"),
+    ("2026-11-26T10:00", "2026-11-26 10:00:00"),
+]
+DAYS = ["2026-11-26", "0001-01-01", "9999-12-31", "2024-02-29"]
+FLAGS = [("t", True), ("false", False), ("1", True), ("F", False)]
+
+
+@pytest.fixture
+def hostile_database(database_url: str):
+    database = connect(parse_target(database_url))
+    create_schema(database.connection, database.dialect, [CSV_DATASET, JSONL_DATASET])
+    yield database
+    database.close()
+
+
+def load(database, dataset, body: bytes, name: str):
+    source = SourceObject("landing", f"incoming/hostile/{dataset.name}/{name}", "v1")
+    return load_stream(database, dataset, io.BytesIO(body), source)
+
+
+def expected_row(n: int) -> tuple:
+    """The raw fields of row `n` and what PostgreSQL must hold for them, as text."""
+    label = HOSTILE_STRINGS[n % len(HOSTILE_STRINGS)]
+    code = CODES[n % len(CODES)]
+    amount_raw, amount = AMOUNTS[n % len(AMOUNTS)]
+    flag_raw, flag = FLAGS[n % len(FLAGS)]
+    day = DAYS[n % len(DAYS)]
+    moment_raw, moment = MOMENTS[n % len(MOMENTS)]
+    raw = [str(n), label, code, amount_raw, flag_raw, day, moment_raw]
+    stored = (n, _md5(label), len(label), code, amount, flag, day, moment)
+    return raw, stored
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+def csv_field(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+STORED_TEXT = (
+    "SELECT id, md5(label), char_length(label), code, amount::text, flag, day::text,"
+    " moment::text FROM {table} ORDER BY _source_line"
+)
+
+
+def test_hostile_csv_values_come_back_exactly(hostile_database, query) -> None:
+    # GIVEN more rows than one loader batch, cycling through every hostile value
+    rows = [expected_row(n) for n in range(BATCH_ROWS + 2600)]
+    header = "id,label,code,amount,flag,day,moment\n"
+    body = header + "".join(",".join(map(csv_field, raw)) + "\n" for raw, _ in rows)
+
+    # WHEN the file is loaded
+    result = load(hostile_database, CSV_DATASET, body.encode("utf-8"), "hostile.csv")
+
+    # THEN every value reads back exactly: strings byte for byte, decimals to the last digit
+    assert result.row_count == len(rows)
+    assert query(STORED_TEXT.format(table="hostile_csv")) == [stored for _, stored in rows]
+
+
+def test_hostile_strings_read_back_as_the_same_python_strings(hostile_database, query) -> None:
+    body = "id,label,code,amount,flag,day,moment\n" + "".join(
+        f"{n},{csv_field(label)},,,,,\n" for n, label in enumerate(HOSTILE_STRINGS)
+    )
+
+    load(hostile_database, CSV_DATASET, body.encode("utf-8"), "strings.csv")
+
+    assert query("SELECT label FROM hostile_csv ORDER BY id") == [(s,) for s in HOSTILE_STRINGS]
+
+
+def test_json_nulls_and_empty_strings_stay_apart(hostile_database, query) -> None:
+    records = [
+        {"id": 1, "label": None, "code": "", "amount": None, "flag": None},
+        {"id": 2, "label": "", "code": None, "amount": 1.25, "flag": True},
+        {"id": 3, "label": "NULL", "code": "NULL", "amount": "-0.5", "flag": False},
+        {"id": 4, "label": "null", "code": "None", "day": None, "moment": None},
+        {"id": 5, "label": '{"a": [1, "b"]}', "code": "\\N", "moment": 1_700_000_000},
+    ]
+    body = "".join(json.dumps(record) + "\n" for record in records)
+
+    load(hostile_database, JSONL_DATASET, body.encode("utf-8"), "nulls.jsonl")
+
+    assert query(
+        "SELECT id, label, code, amount::text, flag, day, moment FROM hostile_jsonl ORDER BY id"
+    ) == [
+        (1, None, "", None, None, None, None),
+        (2, "", None, "1.250000000000000000", True, None, None),
+        (3, "NULL", "NULL", "-0.500000000000000000", False, None, None),
+        (4, "null", "None", None, None, None, None),
+        (5, '{"a": [1, "b"]}', "\\N", None, None, None, dt.datetime(2023, 11, 14, 22, 13, 20)),
+    ]
+
+
+def test_a_statement_failing_mid_file_leaves_nothing(hostile_database, query) -> None:
+    # GIVEN a constraint only the server checks, broken by a row in the second loader batch
+    cursor = hostile_database.connection.cursor()
+    cursor.execute("ALTER TABLE hostile_csv ADD CONSTRAINT no_7000 CHECK (id <> 7000)")
+    hostile_database.connection.commit()
+    body = "id,label,code,amount,flag,day,moment\n" + "".join(
+        f"{n},x,,,,,\n" for n in range(BATCH_ROWS * 2)
+    )
+
+    # WHEN the file is loaded, the error is the server's, after whole statements went through
+    with pytest.raises(hostile_database.driver.Error, match="no_7000"):
+        load(hostile_database, CSV_DATASET, body.encode("utf-8"), "broken.csv")
+
+    # THEN the transaction left no row and no ledger claim
+    assert query("SELECT COUNT(*) FROM hostile_csv") == [(0,)]
+    assert query("SELECT COUNT(*) FROM load_ledger") == [(0,)]

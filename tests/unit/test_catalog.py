@@ -1,0 +1,104 @@
+"""The dataset catalog: the real files validate, and each rule names the file and the key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from functions.catalog import CatalogError, load_catalog, parse_platform
+
+CATALOG_DIR = Path(__file__).resolve().parents[2] / "datasets"
+
+VALID = {
+    "platform": "maths",
+    "datasets": [
+        {
+            "name": "pupils",
+            "source": "postgresql maths.public.pupils",
+            "table": "maths_pupils",
+            "keys": ["pupil_id"],
+            "columns": [
+                {"name": "pupil_id", "type": "integer", "nullable": False},
+                {"name": "name", "type": "string", "max_length": 100},
+                {"name": "score", "type": "decimal", "precision": 5, "scale": 2},
+            ],
+        }
+    ],
+}
+
+
+def with_change(path: tuple, value: object) -> dict:
+    document = copy.deepcopy(VALID)
+    target = document
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return document
+
+
+def test_the_project_catalog_is_valid_and_covers_every_platform() -> None:
+    catalog = load_catalog(CATALOG_DIR)
+
+    assert catalog.platforms == ("languages", "maths", "reading", "science")
+    stream = catalog.find("languages/lesson_progress")
+    assert (stream.file_format, stream.keys) == ("dynamodb-stream", ("learner_id", "lesson_id"))
+    assert all(dataset.keys for dataset in catalog.datasets)
+
+
+def test_a_valid_document_parses_into_typed_columns() -> None:
+    (dataset,) = parse_platform(VALID, source="maths.yaml")
+
+    assert dataset.qualified_name == "maths/pupils"
+    assert dataset.file_format == "csv"
+    assert [(c.name, c.type, c.nullable) for c in dataset.columns] == [
+        ("pupil_id", "integer", False),
+        ("name", "string", True),
+        ("score", "decimal", True),
+    ]
+    assert (dataset.columns[2].precision, dataset.columns[2].scale) == (5, 2)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("platform",), "Maths", "maths.yaml: platform: must match"),
+        (("datasets", 0, "table"), 'x"; DROP TABLE y', "datasets[0].table: must match"),
+        (("datasets", 0, "table"), "_ledger", "datasets[0].table: must match"),
+        (("datasets", 0, "columns", 1, "name"), "na me", "datasets[0].columns[1].name: must match"),
+        (("datasets", 0, "columns", 1, "type"), "varchar", "datasets[0].columns[1].type: must be"),
+        (("datasets", 0, "columns", 1, "max_length"), 4001, "columns[1].max_length: must be an"),
+        (("datasets", 0, "columns", 2, "scale"), 6, "datasets[0].columns[2].scale: must be"),
+        (("datasets", 0, "columns", 0, "max_length"), 3, "does not apply to type integer"),
+        (("datasets", 0, "keys"), ["name"], "datasets[0].keys: 'name' is a key column"),
+        (("datasets", 0, "keys"), ["nope"], "datasets[0].keys: 'nope' is not a declared column"),
+        (("datasets", 0, "format"), "xml", "datasets[0].format: must be one of"),
+        (("datasets", 0, "colour"), "red", "datasets[0].colour: unknown key"),
+        (("datasets", 0, "columns", 1, "name"), "PUPIL_ID", "duplicate column name 'pupil_id'"),
+    ],
+)
+def test_invalid_documents_fail_naming_the_key(path: tuple, value: object, message: str) -> None:
+    with pytest.raises(CatalogError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_platform(with_change(path, value), source="maths.yaml", expected_platform="maths")
+
+
+def test_a_stream_dataset_needs_nullable_non_key_columns() -> None:
+    document = with_change(("datasets", 0, "format"), "dynamodb-stream")
+    document["datasets"][0]["columns"][1]["nullable"] = False
+
+    with pytest.raises(CatalogError, match="name: non-key columns of a stream must be nullable"):
+        parse_platform(document, source="maths.yaml")
+
+
+def test_two_datasets_cannot_share_a_staging_table(tmp_path: Path) -> None:
+    (tmp_path / "maths.yaml").write_text(
+        "platform: maths\ndatasets:\n"
+        "  - {name: a, source: s, table: shared, keys: [id], columns: [{name: id, type: integer,"
+        " nullable: false}]}\n"
+        "  - {name: b, source: s, table: SHARED, keys: [id], columns: [{name: id, type: integer,"
+        " nullable: false}]}\n"
+    )
+
+    with pytest.raises(CatalogError, match="staging table 'SHARED' is declared by both maths/a"):
+        load_catalog(tmp_path)

@@ -24,6 +24,10 @@ QUARANTINE_PREFIX = "quarantine/"
 HANDLER = "functions.loader.handler.lambda_handler"
 # The function's own package and the shared code it imports.
 LOADER_PACKAGES = ["functions.loader", "functions.catalog"]
+# Where the ODBC layer (docs/loader.md) puts the driver registry and the RDS CA bundle: layers
+# unpack under /opt. ODBC Driver 18 verifies the server certificate with OpenSSL's default
+# trust store, which does not hold the RDS certificate authorities.
+ODBC_LAYER_ENVIRONMENT = {"ODBCSYSINI": "/opt/etc", "SSL_CERT_FILE": "/opt/etc/rds-ca-bundle.pem"}
 RUNTIME = "python3.12"
 # Lambda retries a failed asynchronous invocation (S3 notifications are asynchronous) up to
 # twice, the most it allows; then the event goes to the failure queue.
@@ -149,6 +153,7 @@ class LandingLoader(pulumi.ComponentResource):
                     "DATABASE_SECRET_ARN": args.database_secret_arn,
                     "ALERT_TOPIC_ARN": args.alert_topic_arn,
                     "POWERTOOLS_SERVICE_NAME": "landing-loader",
+                    **ODBC_LAYER_ENVIRONMENT,
                 }
             },
             tags=args.tags,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import repeat
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from functions.catalog import Column
 from functions.loader.pg_arrays import (
@@ -23,6 +23,7 @@ from functions.loader.pg_arrays import (
     text_array,
     timestamp_array,
 )
+from functions.loader.statement_runner import StatementRunner
 from functions.loader.values import Converter, column_converter
 
 # A batch as the loader builds it: one sequence of values per row column, in table order.
@@ -88,23 +89,46 @@ class Dialect(ABC):
 
     def batch_writer(
         self,
+        cursor: Any,
         table: str,
         row_columns: Sequence[Column],
         constant_columns: Sequence[Column],
         constants: Sequence[object],
     ) -> BatchWriter:
-        """Inserts batches of rows; `constants` fill `constant_columns` of every row."""
+        """Inserts batches of rows through `cursor`; `constants` fill `constant_columns`."""
         return ExecuteManyWriter(
-            self.insert_statement(table, [*row_columns, *constant_columns]), tuple(constants)
+            cursor,
+            self.insert_statement(table, [*row_columns, *constant_columns]),
+            tuple(constants),
         )
 
 
 class BatchWriter(ABC):
-    """Writes batches of staging rows through one cursor."""
+    """Writes batches of staging rows through one cursor, inside a `with` block.
+
+    `write` may return before its rows reach the database. Leaving the block waits until every
+    row written is in the caller's transaction, and raises the first error on the way; after
+    leaving it, by any path, nothing is running on the cursor's connection.
+    """
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
 
     @abstractmethod
-    def write(self, cursor: Any, columns: Columns) -> None:
-        """Inserts the rows of `columns` inside the caller's transaction."""
+    def write(self, columns: Columns) -> None:
+        """Sends the rows of `columns` into the caller's transaction."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        error_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        """Synchronous writers have nothing in flight; an error goes on as it is."""
+        return False
 
     @staticmethod
     def rows(columns: Columns, constants: Sequence[object]) -> list[tuple[object, ...]]:
@@ -116,12 +140,13 @@ class BatchWriter(ABC):
 class ExecuteManyWriter(BatchWriter):
     """The DB-API path: one `executemany` per batch, constants appended to each row."""
 
-    def __init__(self, statement: str, constants: tuple[object, ...]) -> None:
+    def __init__(self, cursor: Any, statement: str, constants: tuple[object, ...]) -> None:
+        super().__init__(cursor)
         self.statement = statement
         self.constants = constants
 
-    def write(self, cursor: Any, columns: Columns) -> None:
-        cursor.executemany(self.statement, self.rows(columns, self.constants))
+    def write(self, columns: Columns) -> None:
+        self.cursor.executemany(self.statement, self.rows(columns, self.constants))
 
 
 class SQLiteDialect(Dialect):
@@ -181,12 +206,33 @@ class PostgreSQLDialect(Dialect):
 
     def batch_writer(
         self,
+        cursor: Any,
         table: str,
         row_columns: Sequence[Column],
         constant_columns: Sequence[Column],
         constants: Sequence[object],
     ) -> BatchWriter:
-        return UnnestInsertWriter(self, table, row_columns, constant_columns, tuple(constants))
+        return UnnestInsertWriter(
+            cursor,
+            self.unnest_insert_statement(table, row_columns, constant_columns),
+            [_array_encoder(column) for column in row_columns],
+            tuple(constants),
+        )
+
+    def unnest_insert_statement(
+        self, table: str, row_columns: Sequence[Column], constant_columns: Sequence[Column]
+    ) -> str:
+        """INSERT of one array parameter per row column, unnested, and one per constant."""
+        names = ", ".join(self.quote(c.name) for c in (*row_columns, *constant_columns))
+        # unnest() in the select list walks the arrays in step; measured 20% cheaper on the
+        # server than unnest(a, b, ...) in FROM, which materialises its rows first.
+        selected = ", ".join(
+            [
+                *(f"unnest(CAST(? AS {POSTGRESQL_ARRAY_TYPES[c.type]}))" for c in row_columns),
+                *(f"CAST(? AS {self.column_type(c)})" for c in constant_columns),
+            ]
+        )
+        return f"INSERT INTO {self.quote(table)} ({names}) SELECT {selected}"
 
 
 # The array each column type travels in. Unconstrained element types on purpose: assigning a
@@ -227,54 +273,50 @@ class UnnestInsertWriter(BatchWriter):
     about 0.75 us on each bound parameter; building the literals costs 0.05 to 0.4 us a value.
     """
 
-    # Two statements per loader batch (5,000 rows): the second's arrays are built while the
-    # first runs. Measured per row, statements of 500 or 1,000 rows cost the server 10-30% more
-    # than 2,500 or 5,000; each literal stays a few hundred kB.
-    rows_per_statement = 2500
+    # One statement per loader batch: it runs while the loader parses the next batch. Measured
+    # per row, statements of 500 or 1,000 rows cost the server 10-30% more than 2,500 or 5,000;
+    # each literal stays a few hundred kB.
+    rows_per_statement = 5000
 
     def __init__(
         self,
-        dialect: PostgreSQLDialect,
-        table: str,
-        row_columns: Sequence[Column],
-        constant_columns: Sequence[Column],
+        cursor: Any,
+        statement: str,
+        encoders: list[ArrayEncoder],
         constants: tuple[object, ...],
     ) -> None:
-        quote = dialect.quote
-        names = ", ".join(quote(c.name) for c in (*row_columns, *constant_columns))
-        # unnest() in the select list walks the arrays in step; measured 20% cheaper on the
-        # server than unnest(a, b, ...) in FROM, which materialises its rows first.
-        selected = ", ".join(
-            [
-                *(f"unnest(CAST(? AS {POSTGRESQL_ARRAY_TYPES[c.type]}))" for c in row_columns),
-                *(f"CAST(? AS {dialect.column_type(c)})" for c in constant_columns),
-            ]
-        )
-        self.statement = f"INSERT INTO {quote(table)} ({names}) SELECT {selected}"
-        self.encoders = [_array_encoder(column) for column in row_columns]
+        super().__init__(cursor)
+        self.statement = statement
+        self.encoders = encoders
         self.constants = list(constants)
+        # pyodbc releases the GIL while a statement runs: the loader parses and converts the
+        # next batch meanwhile, and the runner keeps one statement in flight at most.
+        self.statements = StatementRunner(cursor)
 
-    def write(self, cursor: Any, columns: Columns) -> None:
-        cursor.connection.maxwrite = PYODBC_MAXWRITE_BYTES
+    def __enter__(self) -> Self:
+        # Set while the connection is idle: the worker thread is the only user from here on.
+        self.cursor.connection.maxwrite = PYODBC_MAXWRITE_BYTES
+        self.statements.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        error_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        """Waits for the statements sent; raises the first one's error, if one failed."""
+        self.statements.__exit__(error_type, error, traceback)
+        return False
+
+    def write(self, columns: Columns) -> None:
         step = self.rows_per_statement
-        # pyodbc releases the GIL while a statement runs, so this thread builds the next
-        # statement's literals meanwhile. Only the runner's thread touches the cursor, one
-        # statement at a time; leaving the block waits for it, even on an error. So when write()
-        # returns, the whole batch is in the caller's transaction, or write() raised.
-        with ThreadPoolExecutor(max_workers=1) as statement_runner:
-            running: Future[Any] | None = None
-            for start in range(0, len(columns[0]), step):
-                parameters = [
-                    encode(values[start : start + step])
-                    for encode, values in zip(self.encoders, columns, strict=True)
-                ]
-                if running is not None:
-                    running.result()
-                running = statement_runner.submit(
-                    cursor.execute, self.statement, parameters + self.constants
-                )
-            if running is not None:
-                running.result()
+        for start in range(0, len(columns[0]), step):
+            parameters = [
+                encode(values[start : start + step])
+                for encode, values in zip(self.encoders, columns, strict=True)
+            ]
+            self.statements.execute(self.statement, parameters + self.constants)
 
 
 class SQLServerDialect(Dialect):
@@ -345,6 +387,7 @@ class SQLServerDialect(Dialect):
 
     def batch_writer(
         self,
+        cursor: Any,
         table: str,
         row_columns: Sequence[Column],
         constant_columns: Sequence[Column],
@@ -352,6 +395,7 @@ class SQLServerDialect(Dialect):
     ) -> BatchWriter:
         columns = [*row_columns, *constant_columns]
         return FastExecuteManyWriter(
+            cursor,
             self.insert_statement(table, columns),
             self.input_sizes(columns),
             tuple(constants),
@@ -364,22 +408,24 @@ class FastExecuteManyWriter(BatchWriter):
 
     def __init__(
         self,
+        cursor: Any,
         statement: str,
         input_sizes: list[tuple[int, int, int]],
         constants: tuple[object, ...],
         rows_per_chunk: int,
     ) -> None:
+        super().__init__(cursor)
         self.statement = statement
         self.input_sizes = input_sizes
         self.constants = constants
         self.rows_per_chunk = rows_per_chunk
 
-    def write(self, cursor: Any, columns: Columns) -> None:
-        cursor.fast_executemany = True
+    def write(self, columns: Columns) -> None:
+        self.cursor.fast_executemany = True
         rows = self.rows(columns, self.constants)
         for start in range(0, len(rows), self.rows_per_chunk):
-            cursor.setinputsizes(self.input_sizes)
-            cursor.executemany(self.statement, rows[start : start + self.rows_per_chunk])
+            self.cursor.setinputsizes(self.input_sizes)
+            self.cursor.executemany(self.statement, rows[start : start + self.rows_per_chunk])
 
 
 DIALECTS: dict[str, Dialect] = {

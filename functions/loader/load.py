@@ -64,7 +64,6 @@ def load_stream(
     table = StagingTable.of(dataset)
     dialect = database.dialect
     constants = _bound_constants(dialect, load_id, source.uri, moment)
-    writer = dialect.batch_writer(table.name, table.row_columns, LOAD_CONSTANTS, constants)
     converters = [dialect.converter(column) for column in table.value_columns]
     ledger = Ledger(database)
     connection = database.connection
@@ -77,18 +76,24 @@ def load_stream(
             earlier_id, earlier_rows = earlier if earlier else ("", 0)
             return LoadResult("already_loaded", earlier_id, earlier_rows or 0, source)
         row_count = 0
-        for batch in read_batches(open_text(binary), dataset, source.uri, BATCH_ROWS):
-            try:
-                # map() runs the per-value loop in C: a column at a time is the fast way round.
-                values = [
-                    list(map(convert, raw))
-                    for convert, raw in zip(converters, batch.columns, strict=True)
-                ]
-            except InvalidValueError:
-                raise _rejection(source.uri, batch, table, converters) from None
-            values.append(batch.lines)
-            writer.write(cursor, values)
-            row_count += len(batch.lines)
+        # A writer may still be sending a batch while the next one is parsed (PostgreSQL):
+        # leaving the block waits for it and raises its error, so the ledger update, the commit
+        # and the rollback below always find the connection idle.
+        with dialect.batch_writer(
+            cursor, table.name, table.row_columns, LOAD_CONSTANTS, constants
+        ) as writer:
+            for batch in read_batches(open_text(binary), dataset, source.uri, BATCH_ROWS):
+                try:
+                    # map() runs the per-value loop in C: a column at a time is the fast way.
+                    values = [
+                        list(map(convert, raw))
+                        for convert, raw in zip(converters, batch.columns, strict=True)
+                    ]
+                except InvalidValueError:
+                    raise _rejection(source.uri, batch, table, converters) from None
+                values.append(batch.lines)
+                writer.write(values)
+                row_count += len(batch.lines)
         ledger.complete(cursor, source, row_count)
         connection.commit()
     except BaseException:

@@ -11,11 +11,13 @@ import datetime as dt
 import hashlib
 import io
 import json
+import time
 
 import pytest
 
 from functions.catalog import parse_platform
 from functions.loader.database import connect, parse_target
+from functions.loader.errors import RejectedFileError
 from functions.loader.load import BATCH_ROWS, load_stream
 from functions.loader.schema import create_schema
 from functions.loader.source import SourceObject
@@ -220,5 +222,92 @@ def test_a_statement_failing_mid_file_leaves_nothing(hostile_database, query) ->
         load(hostile_database, CSV_DATASET, body.encode("utf-8"), "broken.csv")
 
     # THEN the transaction left no row and no ledger claim
+    assert query("SELECT COUNT(*) FROM hostile_csv") == [(0,)]
+    assert query("SELECT COUNT(*) FROM load_ledger") == [(0,)]
+
+
+SLOW_STATEMENTS = (
+    "CREATE FUNCTION slow_statement() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN PERFORM pg_sleep({seconds}); RETURN NULL; END$$",
+    "CREATE TRIGGER slow BEFORE INSERT ON hostile_csv"
+    " FOR EACH STATEMENT EXECUTE FUNCTION slow_statement()",
+)
+
+
+def slow_down_statements(database, seconds: float) -> None:
+    """Makes every INSERT into hostile_csv take `seconds` on the server before its rows."""
+    cursor = database.connection.cursor()
+    for statement in SLOW_STATEMENTS:
+        cursor.execute(statement.format(seconds=seconds))
+    database.connection.commit()
+
+
+def csv_body(ids) -> bytes:
+    return (
+        "id,label,code,amount,flag,day,moment\n" + "".join(f"{n},x,,,,,\n" for n in ids)
+    ).encode()
+
+
+def test_a_statement_failing_while_the_next_batch_is_parsed_leaves_nothing(
+    hostile_database, query
+) -> None:
+    # GIVEN a server-side check broken in the first batch, whose statement the server keeps
+    # busy while the loader parses the batches after it
+    slow_down_statements(hostile_database, 0.3)
+    cursor = hostile_database.connection.cursor()
+    cursor.execute("ALTER TABLE hostile_csv ADD CONSTRAINT no_100 CHECK (id <> 100)")
+    hostile_database.connection.commit()
+
+    # WHEN the file is loaded, the server's error is raised as it is (the event is retried)
+    with pytest.raises(hostile_database.driver.Error, match="no_100"):
+        load(hostile_database, CSV_DATASET, csv_body(range(BATCH_ROWS * 4)), "broken.csv")
+
+    # THEN the transaction left no row and no ledger claim, and the connection loads on
+    assert query("SELECT COUNT(*) FROM hostile_csv") == [(0,)]
+    assert query("SELECT COUNT(*) FROM load_ledger") == [(0,)]
+    result = load(hostile_database, CSV_DATASET, csv_body(range(1, 99)), "good.csv")
+    assert result.row_count == 98
+    assert query("SELECT COUNT(*), MAX(id) FROM hostile_csv") == [(98, 98)]
+
+
+def test_a_bad_value_met_while_a_statement_is_in_flight_leaves_nothing(
+    hostile_database, query
+) -> None:
+    # GIVEN a file whose third batch holds a bad value, parsed while the server still works on
+    # the first batch's statement
+    slow_down_statements(hostile_database, 0.3)
+    body = csv_body(range(BATCH_ROWS * 2 + 10)) + b"two,x,,,,,\n"
+
+    # WHEN the file is loaded, it is rejected at the bad value's line, once the statement in
+    # flight has finished (the rollback never meets a busy connection)
+    started = time.perf_counter()
+    with pytest.raises(RejectedFileError) as rejected:
+        load(hostile_database, CSV_DATASET, body, "bad.csv")
+    assert time.perf_counter() - started >= 0.3
+    assert (rejected.value.line, rejected.value.column) == (BATCH_ROWS * 2 + 12, "id")
+
+    # THEN the rows already sent were rolled back with the ledger claim
+    assert query("SELECT COUNT(*) FROM hostile_csv") == [(0,)]
+    assert query("SELECT COUNT(*) FROM load_ledger") == [(0,)]
+
+
+def test_a_statement_failing_before_a_later_bad_value_is_the_error_reported(
+    hostile_database, query
+) -> None:
+    # GIVEN a server-side error in the first batch and a bad value in the third, met while
+    # the first batch's statement is still on the server
+    slow_down_statements(hostile_database, 0.3)
+    cursor = hostile_database.connection.cursor()
+    cursor.execute("ALTER TABLE hostile_csv ADD CONSTRAINT no_100 CHECK (id <> 100)")
+    hostile_database.connection.commit()
+    body = csv_body(range(BATCH_ROWS * 2 + 10)) + b"two,x,,,,,\n"
+
+    # WHEN the file is loaded, the error is the statement's, as when batches were written one
+    # after the other: a database error (retried), not a rejection (quarantined)
+    with pytest.raises(hostile_database.driver.Error, match="no_100") as raised:
+        load(hostile_database, CSV_DATASET, body, "both.csv")
+    assert isinstance(raised.value.__context__, RejectedFileError)
+
+    # THEN nothing is left
     assert query("SELECT COUNT(*) FROM hostile_csv") == [(0,)]
     assert query("SELECT COUNT(*) FROM load_ledger") == [(0,)]

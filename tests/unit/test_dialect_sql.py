@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -61,6 +62,27 @@ class RecordingCursor:
         self.calls.append(("setinputsizes", sizes))
 
 
+class HeldCursor(RecordingCursor):
+    """Holds each statement until the test releases it, counting the statements running."""
+
+    def __init__(self, fail_on_call: int | None = None) -> None:
+        super().__init__(fail_on_call)
+        self.released = threading.Semaphore(0)
+        self.attempts = 0
+        self.running = 0
+        self.most_running = 0
+
+    def execute(self, statement: str, parameters: list) -> None:
+        self.attempts += 1
+        self.running += 1
+        self.most_running = max(self.most_running, self.running)
+        try:
+            assert self.released.acquire(timeout=10)
+            super().execute(statement, parameters)
+        finally:
+            self.running -= 1
+
+
 def columns_of(rows: int) -> list[list[object]]:
     """A columnar batch of `rows` rows: value columns then the line number."""
     row_values = [
@@ -115,12 +137,13 @@ def test_identifiers_are_quoted_with_their_quotes_doubled(dialect, identifier, q
 
 
 def test_sql_server_inserts_with_fast_executemany_in_bounded_chunks() -> None:
-    writer = DIALECTS["mssql"].batch_writer(
-        TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
-    )
     cursor = RecordingCursor()
+    writer = DIALECTS["mssql"].batch_writer(
+        cursor, TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
+    )
 
-    writer.write(cursor, columns_of(2500))
+    with writer:
+        writer.write(columns_of(2500))
 
     statement = (
         "INSERT INTO [science_results] ([result_id], [code], [notes], [score], [passed], "
@@ -167,10 +190,10 @@ def test_sql_server_counts_string_length_in_utf16_units() -> None:
 
 
 def test_postgresql_binds_one_array_literal_per_column_and_statement() -> None:
-    writer = DIALECTS["postgresql"].batch_writer(
-        TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
-    )
     cursor = RecordingCursor()
+    writer = DIALECTS["postgresql"].batch_writer(
+        cursor, TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
+    )
     columns = columns_of(3)
     columns[1][1] = 'say "hi", \\ {NULL}'
     columns[2][1] = "NULL"
@@ -178,7 +201,8 @@ def test_postgresql_binds_one_array_literal_per_column_and_statement() -> None:
     columns[4][0] = None
     columns[6][1] = dt.datetime(2026, 11, 26, 10, 0, 0, 123456)
 
-    writer.write(cursor, columns)
+    with writer:
+        writer.write(columns)
 
     assert cursor.calls == [
         (
@@ -209,31 +233,65 @@ def test_postgresql_binds_one_array_literal_per_column_and_statement() -> None:
 
 
 def test_postgresql_splits_a_batch_into_statements_of_bounded_rows() -> None:
-    writer = DIALECTS["postgresql"].batch_writer(
-        TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
-    )
     cursor = RecordingCursor()
+    writer = DIALECTS["postgresql"].batch_writer(
+        cursor, TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
+    )
 
-    writer.write(cursor, columns_of(6000))
+    with writer:
+        writer.write(columns_of(12000))
 
     parameters = [arguments[1] for _, arguments in cursor.calls]
     assert len(parameters) == 3
     first_ids = [int(p[0][1:].split(",", 1)[0]) for p in parameters]
     counts = [p[0].count(",") + 1 for p in parameters]
-    assert (first_ids, counts) == ([0, 2500, 5000], [2500, 2500, 1000])
+    assert (first_ids, counts) == ([0, 5000, 10000], [5000, 5000, 2000])
     assert all(len(p) == 8 + 3 and p[-3:] == list(CONSTANTS) for p in parameters)
 
 
 def test_postgresql_raises_a_failed_statement_and_sends_no_more() -> None:
-    writer = DIALECTS["postgresql"].batch_writer(
-        TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
-    )
     cursor = RecordingCursor(fail_on_call=1)
+    writer = DIALECTS["postgresql"].batch_writer(
+        cursor, TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
+    )
 
-    with pytest.raises(pyodbc.DataError, match="refused"):
-        writer.write(cursor, columns_of(6000))
+    with pytest.raises(pyodbc.DataError, match="refused"), writer:
+        writer.write(columns_of(12000))
 
     assert len(cursor.calls) == 1
+
+
+def test_postgresql_writes_return_while_one_statement_runs_at_a_time() -> None:
+    cursor = HeldCursor()
+    writer = DIALECTS["postgresql"].batch_writer(
+        cursor, TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
+    )
+
+    with writer:
+        # Two batches handed over while the first statement is held: the loader parses on.
+        writer.write(columns_of(5000))
+        writer.write(columns_of(5000))
+        assert cursor.calls == []
+        cursor.released.release(4)
+        writer.write(columns_of(5000))
+        writer.write(columns_of(5000))
+
+    assert len(cursor.calls) == 4
+    assert cursor.most_running == 1
+
+
+def test_postgresql_sends_nothing_after_a_failed_statement() -> None:
+    cursor = HeldCursor(fail_on_call=1)
+    cursor.released.release(10)
+    writer = DIALECTS["postgresql"].batch_writer(
+        cursor, TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
+    )
+
+    with pytest.raises(pyodbc.DataError, match="refused"), writer:
+        for _ in range(10):
+            writer.write(columns_of(5000))
+
+    assert (len(cursor.calls), cursor.attempts, cursor.most_running) == (1, 2, 1)
 
 
 def test_sqlite_binds_decimals_dates_and_timestamps_as_text() -> None:

@@ -50,6 +50,11 @@ def test_function_is_told_where_everything_is_but_holds_no_secret(hub_run: Stack
     assert variables["DATABASE_NAME"] == parsed_config(hub_run.stack).loader.database_name
     assert variables["DATABASE_SECRET_ARN"] == hub_run.exports["reportingDatabaseSecretArn"]
     assert variables["ALERT_TOPIC_ARN"] == hub_run.one("aws:sns/topic:Topic").outputs["arn"]
+    # The ODBC layer's driver registry and the RDS CA bundle the driver verifies TLS against.
+    assert (variables["ODBCSYSINI"], variables["SSL_CERT_FILE"]) == (
+        "/opt/etc",
+        "/opt/etc/rds-ca-bundle.pem",
+    )
     assert not [name for name in variables if "PASSWORD" in name]
 
 

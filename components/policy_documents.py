@@ -313,6 +313,14 @@ def loader_policy(grants: LoaderGrants, incoming: str, archive: str, quarantine:
             "Resource": f"{bucket}/{incoming}*",
         },
         {
+            # Without list rights S3 answers a read of a missing key or version with 403, not
+            # 404: the loader could not tell "already moved by an earlier delivery" from denied.
+            "Sid": "TellMissingObjectsFromDenied",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+            "Resource": bucket,
+        },
+        {
             "Sid": "WriteArchiveAndQuarantine",
             "Effect": "Allow",
             "Action": _LOADER_WRITE_ACTIONS,

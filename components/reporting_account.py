@@ -53,6 +53,9 @@ class ReportingAccount(pulumi.ComponentResource):
         in_account = pulumi.ResourceOptions(parent=self, providers=[provider])
         tags = base_tags(deployment, HUB_PLATFORM)
         subnets = hub_subnets(config.network.vpc_cidr, config.network.availability_zones)
+        # The app tier holds the compute that reads data: the loader now, later the extractor,
+        # the report runner and the bastion. The database and the replicas admit only it.
+        app_cidrs = tier_cidrs(subnets, "app")
 
         network = HubNetwork(
             f"{name}-network",
@@ -116,7 +119,7 @@ class ReportingAccount(pulumi.ComponentResource):
                 settings=config.database,
                 vpc_id=network.vpc_id,
                 subnet_ids=network.subnet_ids["data"],
-                client_cidrs=tier_cidrs(subnets, "app"),
+                client_cidrs=app_cidrs,
                 key_arn=database_key.arn,
                 tags=tags,
                 compute_tags=compute_tags(deployment, HUB_PLATFORM),
@@ -179,7 +182,7 @@ class ReportingAccount(pulumi.ComponentResource):
             region=account.region,
             vpc_id=network.vpc_id,
             vpc_cidr=str(config.network.vpc_cidr),
-            replica_client_cidrs=tier_cidrs(subnets, "app"),
+            replica_client_cidrs=app_cidrs,
             landing_bucket_name=landing.bucket_name,
             landing_bucket_arn=landing.arn,
             landing_key_arn=storage_key.arn,

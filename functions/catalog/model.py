@@ -11,6 +11,10 @@ COLUMN_TYPES = ("string", "integer", "decimal", "boolean", "date", "timestamp")
 FILE_FORMATS = ("csv", "jsonl", "dynamodb-stream")
 
 
+# The loader's ledger shares the staging tables' schema, so no dataset may take its name.
+LEDGER_TABLE = "load_ledger"
+
+
 class CatalogError(ValueError):
     """The catalog files are invalid; the message names the file and the key."""
 

@@ -15,6 +15,7 @@ from typing import Any
 from functions.catalog.model import (
     COLUMN_TYPES,
     FILE_FORMATS,
+    LEDGER_TABLE,
     Catalog,
     CatalogError,
     Column,
@@ -91,6 +92,8 @@ def _parse_dataset(where: _Where, platform: str, entry: Any, path: str) -> Datas
     if not isinstance(source, str) or not source.strip():
         raise where.error(f"{path}.source", "must be a non-empty string")
     table = where.name(mapping, "table", f"{path}.table", SQL_IDENTIFIER)
+    if table.lower() == LEDGER_TABLE:
+        raise where.error(f"{path}.table", f"{table!r} is reserved for the load ledger")
     file_format = mapping.get("format", "csv")
     if file_format not in FILE_FORMATS:
         raise where.error(f"{path}.format", f"must be one of {', '.join(FILE_FORMATS)}")

@@ -156,7 +156,8 @@ class SQLiteDialect(Dialect):
 
     def column_type(self, column: Column) -> str:
         # SQLite has no exact decimal and no date types: decimals, dates and timestamps are
-        # stored as canonical text, which sorts and compares correctly.
+        # stored as text. ISO dates and timestamps sort and compare correctly as text; decimals
+        # keep their exact value but compare as strings ("10.00" < "9.00"): cast them to compare.
         return {
             "string": "TEXT",
             "integer": "INTEGER",
@@ -273,9 +274,11 @@ class UnnestInsertWriter(BatchWriter):
     about 0.75 us on each bound parameter; building the literals costs 0.05 to 0.4 us a value.
     """
 
-    # One statement per loader batch: it runs while the loader parses the next batch. Measured
-    # per row, statements of 500 or 1,000 rows cost the server 10-30% more than 2,500 or 5,000;
-    # each literal stays a few hundred kB.
+    # The most rows a statement carries, whatever batch a writer is handed: each literal stays
+    # a few hundred kB. Equal to the loader's batch (`load.BATCH_ROWS`, which imports this
+    # module, so it cannot be imported here; a test pins the two) so a batch is one statement,
+    # run while the loader parses the next. Measured per row, statements of 500 or 1,000 rows
+    # cost the server 10-30% more than 2,500 or 5,000.
     rows_per_statement = 5000
 
     def __init__(

@@ -7,10 +7,17 @@ class RejectedFileError(Exception):
     """The file cannot be loaded as it is: it goes to quarantine and is never retried."""
 
     def __init__(
-        self, source: str, message: str, line: int | None = None, column: str | None = None
+        self,
+        source: str,
+        message: str,
+        line: int | None = None,
+        column: str | None = None,
+        without_value: str | None = None,
     ) -> None:
         self.source = source
         self.reason = message
+        # The reason without the file's contents, where `message` quotes some.
+        self.reason_without_value = message if without_value is None else without_value
         self.line = line
         self.column = column
         super().__init__(self.describe())
@@ -32,6 +39,10 @@ class RejectedFileError(Exception):
             "column": self.column,
             "error": self.reason,
         }
+
+    def as_alert(self) -> dict[str, object]:
+        """The report without the offending value: alerts leave the encrypted bucket."""
+        return {**self.as_report(), "error": self.reason_without_value}
 
 
 class DatabaseUnavailableError(Exception):

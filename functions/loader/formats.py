@@ -21,6 +21,10 @@ from functions.catalog import Dataset
 from functions.loader.errors import RejectedFileError
 
 GZIP_MAGIC = b"\x1f\x8b"
+# The csv module refuses fields over 131,072 characters by default, though unbounded string
+# columns (nvarchar(max), text) take more. This bound keeps one field, and so one batch,
+# within the function's memory; a longer field rejects the file.
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
 STREAM_EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
 
 
@@ -89,6 +93,8 @@ def _decoding_errors_rejected(batches: Iterator[RawBatch], source: str) -> Itera
 def _csv_batches(
     text: IO[str], dataset: Dataset, source: str, batch_rows: int
 ) -> Iterator[RawBatch]:
+    # The limit is the csv module's, process-wide: set where every CSV reader is made.
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.reader(text, RFC4180)
     try:
         header = next(reader, None)
@@ -167,6 +173,9 @@ def _jsonl_batches(
             document = json.loads(text_line, parse_float=Decimal)
         except json.JSONDecodeError as error:
             raise RejectedFileError(source, f"invalid JSON: {error.msg}", line) from None
+        except ValueError as error:
+            # Valid JSON Python refuses to convert: an integer over sys.get_int_max_str_digits().
+            raise RejectedFileError(source, f"invalid JSON: {error}", line) from None
         if not isinstance(document, dict):
             raise RejectedFileError(source, "a JSON Lines record must be an object", line)
         if envelope:
@@ -191,7 +200,9 @@ def _object_values(
     for key, value in document.items():
         folded = key.casefold()
         if folded in by_folded_key:
-            raise RejectedFileError(source, f"keys differ only by case: {key!r}", line)
+            raise RejectedFileError(
+                source, f"keys differ only by case: {key!r}", line, None, "keys differ only by case"
+            )
         by_folded_key[folded] = value
     return [by_folded_key.get(field) for field in fields]
 

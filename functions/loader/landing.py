@@ -52,7 +52,8 @@ class LandingLoader:
     def process(self, bucket: str, key: str, version_id: str | None, etag: str) -> dict[str, Any]:
         """Loads one object named by an S3 event; the returned dict says what happened."""
         source = SourceObject.s3(bucket, key, version_id, etag)
-        if not is_incoming(key):
+        # A key ending in "/" is a folder marker (the console's "Create folder"), not a file.
+        if not is_incoming(key) or key.endswith("/"):
             return {"status": "ignored", "source": source.uri}
         try:
             return self._load(source)
@@ -90,25 +91,27 @@ class LandingLoader:
             ) from None
 
     def _quarantine(self, source: SourceObject, rejection: RejectedFileError) -> None:
-        report = {
-            **rejection.as_report(),
+        """Reports, alerts, then moves: a failure before the move leaves the object in
+        `incoming/` for the retry, which may alert twice but never loses the alert."""
+        where = {
             "bucket": source.bucket,
             "key": source.key,
             "version": source.version,
             "quarantined_at": self.clock().isoformat(),
         }
+        report = {**rejection.as_report(), **where}
         self.s3.put_object(
             Bucket=source.bucket,
             Key=error_report_key(source.key),
             Body=json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8"),
             ContentType="application/json",
         )
-        self._move(source, quarantine_key(source.key))
         self.sns.publish(
             TopicArn=self.alert_topic_arn,
             Subject=f"Landing file quarantined: {source.key}"[:SUBJECT_LENGTH],
-            Message=json.dumps(report, indent=2, ensure_ascii=False),
+            Message=json.dumps({**rejection.as_alert(), **where}, indent=2, ensure_ascii=False),
         )
+        self._move(source, quarantine_key(source.key))
 
     def _move(self, source: SourceObject, destination_key: str) -> None:
         """Copies the object's version to `destination_key`, then deletes that version."""

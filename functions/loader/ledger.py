@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.catalog import Dataset
+from functions.catalog import LEDGER_TABLE, Dataset
 from functions.loader.database import Database
-from functions.loader.schema import LEDGER_COLUMNS, LEDGER_TABLE
+from functions.loader.schema import LEDGER_COLUMNS
 from functions.loader.source import SourceObject
 
 

@@ -130,5 +130,7 @@ def _rejection(
             try:
                 convert(raw[row])
             except InvalidValueError as error:
-                return RejectedFileError(source_uri, str(error), line, column.source_field)
+                return RejectedFileError(
+                    source_uri, str(error), line, column.source_field, error.without_value
+                )
     raise AssertionError("a value failed to convert once but not twice")

@@ -6,10 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from functions.catalog import Column, Dataset
+from functions.catalog import LEDGER_TABLE, Column, Dataset
 from functions.loader.dialects import Dialect
-
-LEDGER_TABLE = "load_ledger"
 
 # Per row: where in the file it came from.
 SOURCE_LINE = Column("_source_line", "integer", nullable=False)
@@ -75,7 +73,12 @@ def schema_statements(dialect: Dialect, datasets: Iterable[Dataset]) -> list[str
 
 
 def create_schema(connection: Any, dialect: Dialect, datasets: Iterable[Dataset]) -> None:
-    """Creates the ledger and staging tables that do not exist yet, in one transaction."""
+    """Creates the ledger and staging tables that do not exist yet, then commits.
+
+    Not necessarily atomic: SQLite (the sqlite3 module opens no transaction for DDL) commits
+    each statement as it runs. Every statement is `IF NOT EXISTS`, so a failure part-way leaves
+    whole tables only and running this again completes the schema.
+    """
     cursor = connection.cursor()
     try:
         for statement in schema_statements(dialect, datasets):

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
-from functions.catalog import Column
+from functions.catalog import MAX_DECIMAL_PRECISION, Column
 
 # Converts one raw value; raises InvalidValueError.
 Converter = Callable[[object], object]
@@ -30,15 +30,31 @@ TIMESTAMP_TEXT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
     r"(Z|[+-][0-9]{2}:?[0-9]{2})?"
 )
+# A JSON string may carry an escaped lone surrogate ("\ud800"), which no database encoding
+# holds; text decoded from UTF-8 never does.
+SURROGATE = re.compile("[\ud800-\udfff]")
 BOOLEAN_TEXT = {"true": True, "t": True, "1": True, "false": False, "f": False, "0": False}
 
 # The range of every dialect's bigint; 18 digits always fit.
 INTEGER_RANGE = range(-(2**63), 2**63)
 SAFE_INTEGER_DIGITS = 18
 
+# Python's default context keeps 28 digits, fewer than the catalog allows: quantizing a valid
+# decimal(38,s) value there fails. Two digits to spare; a quantize whose result would need more
+# raises InvalidOperation, which the parser reports as a value that does not fit.
+DECIMAL_CONTEXT = Context(prec=MAX_DECIMAL_PRECISION + 2, traps=[InvalidOperation])
+
 
 class InvalidValueError(ValueError):
-    """A raw value does not convert to its column's type."""
+    """A raw value does not convert to its column's type.
+
+    A `reason` that names the value says `{value}`: the message quotes the value (bounded), and
+    `without_value` withholds it, for alerts that must not carry a file's contents.
+    """
+
+    def __init__(self, reason: str, raw: object = None) -> None:
+        super().__init__(reason.replace("{value}", _shown(raw)))
+        self.without_value = reason.replace("{value}", "[value withheld]")
 
 
 def column_converter(
@@ -101,7 +117,12 @@ def _fast_path(column: Column, full_check: Converter, units_per_character: int) 
         limit = (column.max_length or 2**62) // units_per_character
 
         def string(raw: object) -> object:
-            if type(raw) is str and len(raw) <= limit and "\x00" not in raw:
+            if (
+                type(raw) is str
+                and len(raw) <= limit
+                and "\x00" not in raw
+                and (raw.isascii() or SURROGATE.search(raw) is None)
+            ):
                 return raw
             return full_check(raw)
 
@@ -168,6 +189,10 @@ def _string_parser(max_length: int | None, text_length: TextLength) -> Converter
         # PostgreSQL refuses NUL in text; SQL Server would keep it. Refuse it everywhere.
         if "\x00" in raw:
             raise InvalidValueError("NUL character in a string")
+        surrogate = SURROGATE.search(raw)
+        if surrogate:
+            code_point = f"U+{ord(surrogate.group()):04X}"
+            raise InvalidValueError(f"not valid Unicode: a lone surrogate ({code_point})")
         if max_length is not None and text_length(raw) > max_length:
             raise InvalidValueError(f"{text_length(raw)} characters, the column holds {max_length}")
         return raw
@@ -183,9 +208,9 @@ def _integer(raw: object) -> int:
     elif isinstance(raw, str) and INTEGER_TEXT.fullmatch(raw):
         value = int(raw)
     else:
-        raise InvalidValueError(f"not an integer: {_shown(raw)}")
+        raise InvalidValueError("not an integer: {value}", raw)
     if value not in INTEGER_RANGE:
-        raise InvalidValueError(f"integer out of the 64-bit range: {_shown(raw)}")
+        raise InvalidValueError("integer out of the 64-bit range: {value}", raw)
     return value
 
 
@@ -197,24 +222,23 @@ def _decimal_parser(precision: int, scale: int, as_text: bool) -> Converter:
         rf"[+-]?(?=\.?[0-9])0*[0-9]{{0,{integer_digits}}}(?:\.[0-9]{{0,{scale}}}0*)?"
     )
     quantum = Decimal(1).scaleb(-scale)
+    not_fitting = f"{{value}} is not a decimal({precision},{scale}) number"
 
     def parse(raw: object) -> Decimal | str:
         if isinstance(raw, str):
             if not fitting_text.fullmatch(raw):
-                raise InvalidValueError(
-                    f"{_shown(raw)} is not a decimal({precision},{scale}) number"
-                )
+                raise InvalidValueError(not_fitting, raw)
             # Validated text parses to the same number in the database as here.
-            return raw if as_text else Decimal(raw).quantize(quantum)
+            return raw if as_text else Decimal(raw).quantize(quantum, context=DECIMAL_CONTEXT)
         if isinstance(raw, bool) or not isinstance(raw, Decimal | int):
-            raise InvalidValueError(f"not a decimal number: {_shown(raw)}")
+            raise InvalidValueError("not a decimal number: {value}", raw)
         value = Decimal(raw)
         try:
-            exact = value.quantize(quantum)
+            exact = value.quantize(quantum, context=DECIMAL_CONTEXT)
         except InvalidOperation:
             exact = None
         if exact is None or exact != value or (exact and exact.adjusted() >= integer_digits):
-            raise InvalidValueError(f"{_shown(raw)} is not a decimal({precision},{scale}) number")
+            raise InvalidValueError(not_fitting, raw)
         return format(exact, "f") if as_text else exact
 
     return parse
@@ -227,7 +251,7 @@ def _boolean(raw: object) -> bool:
         value = BOOLEAN_TEXT.get(raw.lower())
         if value is not None:
             return value
-    raise InvalidValueError(f"not a boolean (true/false/t/f/1/0): {_shown(raw)}")
+    raise InvalidValueError("not a boolean (true/false/t/f/1/0): {value}", raw)
 
 
 def _date(raw: object) -> date:
@@ -235,8 +259,8 @@ def _date(raw: object) -> date:
         try:
             return date.fromisoformat(raw)
         except ValueError as error:
-            raise InvalidValueError(f"not a date: {_shown(raw)} ({error})") from None
-    raise InvalidValueError(f"not a date (YYYY-MM-DD): {_shown(raw)}")
+            raise InvalidValueError(f"not a date: {{value}} ({error})", raw) from None
+    raise InvalidValueError("not a date (YYYY-MM-DD): {value}", raw)
 
 
 def _timestamp(raw: object) -> datetime:
@@ -249,7 +273,7 @@ def _timestamp(raw: object) -> datetime:
         try:
             value = datetime.fromisoformat(raw)
         except ValueError as error:
-            raise InvalidValueError(f"not a timestamp: {_shown(raw)} ({error})") from None
+            raise InvalidValueError(f"not a timestamp: {{value}} ({error})", raw) from None
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return value
@@ -257,8 +281,8 @@ def _timestamp(raw: object) -> datetime:
         try:
             return datetime.fromtimestamp(float(raw), UTC).replace(tzinfo=None)
         except (OverflowError, OSError, ValueError):
-            raise InvalidValueError(f"not a time since the epoch: {_shown(raw)}") from None
-    raise InvalidValueError(f"not an ISO 8601 timestamp: {_shown(raw)}")
+            raise InvalidValueError("not a time since the epoch: {value}", raw) from None
+    raise InvalidValueError("not an ISO 8601 timestamp: {value}", raw)
 
 
 def _shown(raw: object) -> str:

@@ -244,30 +244,35 @@ def test_undeclared_and_hostile_headers_are_dropped(invoke, query) -> None:
     ]
 
 
+# file, line, column, error in the report, error in the alert where it withholds the value
 REJECTIONS = {
     "ragged row": (
         HEADER + "1,2,7,A,B,2026-09-01T08:00:00\n2,2,7,A,B\n",
         3,
         None,
         "5 fields where the header has 6",
+        None,
     ),
     "bad number": (
         HEADER + "1,2,7,A,B,2026-09-01T08:00:00\n2,two,7,A,B,2026-09-01T08:00:00\n",
         3,
         "school_id",
         "not an integer: 'two'",
+        "not an integer: [value withheld]",
     ),
     "bad date": (
         HEADER + "1,2,7,A,B,2026-02-30T08:00:00\n",
         2,
         "enrolled_at",
         "not a timestamp: '2026-02-30T08:00:00' (day is out of range for month)",
+        "not a timestamp: [value withheld] (day is out of range for month)",
     ),
     "missing column": (
         "pupil_id,year_group,first_name,last_name,enrolled_at\n1,7,A,B,2026-09-01T08:00:00\n",
         1,
         None,
         "missing declared column(s): school_id",
+        None,
     ),
     "hostile header in place of a column": (
         'pupil_id,"school_id\'; DROP TABLE load_ledger; --",year_group,first_name,last_name,'
@@ -275,13 +280,15 @@ REJECTIONS = {
         1,
         None,
         "missing declared column(s): school_id",
+        None,
     ),
-    "empty file": ("", 1, None, "empty file: a CSV file needs a header line"),
+    "empty file": ("", 1, None, "empty file: a CSV file needs a header line", None),
     "null in a key column": (
         HEADER + ",2,7,A,B,2026-09-01T08:00:00\n",
         2,
         "pupil_id",
         "empty value in a column declared nullable: false",
+        None,
     ),
 }
 
@@ -290,7 +297,7 @@ REJECTIONS = {
 def test_a_bad_file_is_quarantined_with_its_report_and_an_alert(
     case: str, invoke, landing, query
 ) -> None:
-    body, line, column, error = REJECTIONS[case]
+    body, line, column, error, alert_error = REJECTIONS[case]
 
     result = invoke(PUPILS, body.encode())
 
@@ -302,9 +309,64 @@ def test_a_bad_file_is_quarantined_with_its_report_and_an_alert(
     expected = {"source": f"s3://{landing.bucket}/{PUPILS}", "line": line, "column": column}
     assert {key: report[key] for key in expected} == expected
     assert report["error"] == error
-    assert [alert["error"] for alert in landing.alerts()] == [error]
+    assert landing.alerts() == [{**report, "error": alert_error or error}]
     assert query("SELECT COUNT(*) FROM load_ledger") == [(0,)]
     assert query("SELECT COUNT(*) FROM maths_pupils") == [(0,)]
+
+
+def test_the_alert_withholds_the_offending_value(invoke, landing) -> None:
+    # GIVEN a file whose bad value is personal data
+    body = HEADER + "1,Jane Doe 1 Acacia Avenue,7,A,B,2026-09-01T08:00:00\n"
+
+    # WHEN it is quarantined
+    invoke(PUPILS, body.encode())
+
+    # THEN the report in the bucket quotes the value, the alert names only where and why
+    report_key = "quarantine/maths/pupils/pupils-2026-11-26.csv.error.json"
+    assert "Jane Doe" in json.loads(landing.read(report_key))["error"]
+    [alert] = landing.alerts()
+    assert (alert["line"], alert["column"], alert["error"]) == (
+        2,
+        "school_id",
+        "not an integer: [value withheld]",
+    )
+    assert "Jane Doe" not in json.dumps(alert)
+
+
+def test_an_alert_that_fails_to_publish_is_sent_on_the_retry(landing, database_url, query) -> None:
+    # GIVEN a bad file, and an SNS client whose first publish fails
+    body = (HEADER + "1,two,7,A,B,2026-09-01T08:00:00\n").encode()
+    version_id, etag = landing.put(PUPILS, body)
+    loader = _loader(landing, database_url)
+    loader.sns = _PublishFailingOnce(loader.sns)
+
+    # WHEN the first attempt fails on the publish and the event is retried
+    with pytest.raises(RuntimeError, match="SNS unavailable"):
+        loader.process(landing.bucket, PUPILS, version_id, etag)
+    still_incoming = landing.object_keys()
+    result = loader.process(landing.bucket, PUPILS, version_id, etag)
+
+    # THEN the file waited in incoming/ for the retry, which quarantined it and sent the alert
+    assert PUPILS in still_incoming
+    assert result["status"] == "quarantined"
+    assert [alert["error"] for alert in landing.alerts()] == ["not an integer: [value withheld]"]
+    assert landing.object_keys() == [
+        "quarantine/maths/pupils/pupils-2026-11-26.csv",
+        "quarantine/maths/pupils/pupils-2026-11-26.csv.error.json",
+    ]
+
+
+def test_a_folder_marker_is_ignored(invoke, landing) -> None:
+    # GIVEN the empty object the S3 console's "Create folder" puts under incoming/
+    key = "incoming/maths/pupils/"
+
+    # WHEN its event arrives
+    result = invoke(key, b"")
+
+    # THEN it is left alone: not loaded, not quarantined, no alert
+    assert result == {"status": "ignored", "source": f"s3://{landing.bucket}/{key}"}
+    assert landing.object_keys() == [key]
+    assert landing.alerts() == []
 
 
 def test_a_file_of_an_unknown_dataset_is_quarantined(invoke, landing) -> None:
@@ -467,6 +529,23 @@ class _ObjectsThatCannotMove:
 
     def copy(self, *arguments: Any, **keywords: Any) -> None:
         raise RuntimeError("died before the move")
+
+
+class _PublishFailingOnce:
+    """An SNS client whose first publish fails, as SNS can when throttled or unreachable."""
+
+    def __init__(self, sns: Any) -> None:
+        self._sns = sns
+        self._failed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sns, name)
+
+    def publish(self, **arguments: Any) -> dict[str, Any]:
+        if not self._failed:
+            self._failed = True
+            raise RuntimeError("SNS unavailable")
+        return self._sns.publish(**arguments)
 
 
 class _PausedReads:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from functions.catalog import load_catalog
+from functions.catalog import load_catalog, parse_platform
 from functions.loader.database import connect, parse_target
 from functions.loader.errors import RejectedFileError
 from functions.loader.load import BATCH_ROWS, load_stream
@@ -21,6 +21,30 @@ pytestmark = pytest.mark.services
 CATALOG = load_catalog(DEFAULT_CATALOG_DIR)
 ASSESSMENTS = CATALOG.find("maths/assessments")
 HEADER = "assessment_id,pupil_id,topic,score,max_score,passed,completed_at\n"
+
+# decimal(38,2), the widest the catalog allows, and an unbounded string, in both file formats.
+WIDE_COLUMNS = [
+    {"name": "id", "type": "integer", "nullable": False},
+    {"name": "amount", "type": "decimal", "precision": 38, "scale": 2},
+    {"name": "note", "type": "string"},
+]
+WIDE_CSV, WIDE_JSONL = parse_platform(
+    {
+        "platform": "wide",
+        "datasets": [
+            {
+                "name": name,
+                "source": "test",
+                "table": f"wide_{name}",
+                "format": name,
+                "keys": ["id"],
+                "columns": WIDE_COLUMNS,
+            }
+            for name in ("csv", "jsonl")
+        ],
+    },
+    source="test",
+)
 
 
 @pytest.fixture
@@ -104,6 +128,82 @@ def test_values_that_do_not_fit_reject_the_file(loader_database, row, column, re
 
     assert (rejection.value.line, rejection.value.column) == (2, column)
     assert rejection.value.reason.startswith(reason)
+
+
+@pytest.fixture
+def wide_database(database_url: str):
+    database = connect(parse_target(database_url))
+    create_schema(database.connection, database.dialect, [WIDE_CSV, WIDE_JSONL])
+    yield database
+    database.close()
+
+
+def load_wide(database, dataset, text: str):
+    source = SourceObject("landing", f"incoming/wide/{dataset.name}/w", "v1")
+    return load_stream(database, dataset, io.BytesIO(text.encode()), source)
+
+
+def test_decimals_of_38_digits_load_exactly_from_csv_and_json(wide_database, query) -> None:
+    # GIVEN decimal(38,2) values with 36 integer digits, more than Python's default 28-digit
+    # context holds, as CSV text, as JSON numbers and as a JSON integer
+    largest = "9" * 36 + ".99"
+    csv_text = f"id,amount,note\n1,{largest},\n2,-{largest},\n"
+    jsonl_text = (
+        f'{{"id": 1, "amount": {largest}}}\n'
+        f'{{"id": 2, "amount": -{largest}}}\n'
+        f'{{"id": 3, "amount": {"1" * 36}}}\n'
+    )
+
+    # WHEN both files load
+    load_wide(wide_database, WIDE_CSV, csv_text)
+    load_wide(wide_database, WIDE_JSONL, jsonl_text)
+
+    # THEN every value is stored exactly
+    expected = [Decimal(largest), Decimal("-" + largest)]
+    assert [_decimal(row[0]) for row in query("SELECT amount FROM wide_csv ORDER BY id")] == (
+        expected
+    )
+    assert [_decimal(row[0]) for row in query("SELECT amount FROM wide_jsonl ORDER BY id")] == [
+        *expected,
+        Decimal("1" * 36),
+    ]
+
+
+def test_a_csv_field_longer_than_the_csv_module_default_loads(wide_database, query) -> None:
+    # GIVEN a 200,000-character field, over the csv module's default limit of 131,072
+    note = "x" * 200_000
+
+    # WHEN it loads into an unbounded string column
+    load_wide(wide_database, WIDE_CSV, f'id,amount,note\n1,,"{note}"\n')
+
+    # THEN it is stored whole
+    assert query("SELECT note FROM wide_csv") == [(note,)]
+
+
+@pytest.mark.parametrize(
+    ("record", "column", "reason"),
+    [
+        # json.loads accepts an escaped lone surrogate, which no database can store.
+        ('{"id": 2, "note": "a\\ud800b"}', "note", "not valid Unicode: a lone surrogate (U+D800)"),
+        # Valid JSON that json.loads refuses with a plain ValueError (int_max_str_digits).
+        ('{"id": 2, "amount": ' + "1" * 5000 + "}", None, "invalid JSON: Exceeds the limit"),
+    ],
+    ids=["lone surrogate", "integer of 5000 digits"],
+)
+def test_json_values_python_cannot_take_reject_the_file(
+    wide_database, query, record, column, reason
+) -> None:
+    # GIVEN a JSON Lines file whose second record holds such a value
+    text = '{"id": 1, "note": "fine"}\n' + record + "\n"
+
+    # WHEN it loads
+    with pytest.raises(RejectedFileError) as rejection:
+        load_wide(wide_database, WIDE_JSONL, text)
+
+    # THEN the file is rejected naming the line (and the column), and nothing is stored
+    assert (rejection.value.line, rejection.value.column) == (2, column)
+    assert rejection.value.reason.startswith(reason)
+    assert query("SELECT COUNT(*) FROM wide_jsonl") == [(0,)]
 
 
 def test_the_same_version_loads_once_and_a_new_version_again(loader_database, query) -> None:

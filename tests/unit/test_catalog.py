@@ -66,6 +66,7 @@ def test_a_valid_document_parses_into_typed_columns() -> None:
         (("platform",), "Maths", "maths.yaml: platform: must match"),
         (("datasets", 0, "table"), 'x"; DROP TABLE y', "datasets[0].table: must match"),
         (("datasets", 0, "table"), "_ledger", "datasets[0].table: must match"),
+        (("datasets", 0, "table"), "Load_Ledger", "datasets[0].table: 'Load_Ledger' is reserved"),
         (("datasets", 0, "columns", 1, "name"), "na me", "datasets[0].columns[1].name: must match"),
         (("datasets", 0, "columns", 1, "type"), "varchar", "datasets[0].columns[1].type: must be"),
         (("datasets", 0, "columns", 1, "max_length"), 4001, "columns[1].max_length: must be an"),

@@ -11,7 +11,8 @@ import pyodbc
 import pytest
 
 from functions.catalog import parse_platform
-from functions.loader.dialects import DIALECTS
+from functions.loader.dialects import DIALECTS, UnnestInsertWriter
+from functions.loader.load import BATCH_ROWS
 from functions.loader.schema import LOAD_CONSTANTS, StagingTable, schema_statements
 
 (DATASET,) = parse_platform(
@@ -247,6 +248,12 @@ def test_postgresql_splits_a_batch_into_statements_of_bounded_rows() -> None:
     counts = [p[0].count(",") + 1 for p in parameters]
     assert (first_ids, counts) == ([0, 5000, 10000], [5000, 5000, 2000])
     assert all(len(p) == 8 + 3 and p[-3:] == list(CONSTANTS) for p in parameters)
+
+
+def test_a_loader_batch_is_one_postgresql_statement() -> None:
+    # One statement per loader batch, sent while the loader parses the next one; dialects.py
+    # cannot import the loader's constant, so this test keeps the two equal.
+    assert UnnestInsertWriter.rows_per_statement == BATCH_ROWS
 
 
 def test_postgresql_raises_a_failed_statement_and_sends_no_more() -> None:

@@ -119,6 +119,13 @@ def test_role_policy_is_least_privilege(hub_run: StackRun):
         ]
     }
     assert statements["ReadAndRemoveIncomingFiles"]["Resource"] == f"{bucket}/incoming/*"
+    # Listing (names only) is what makes S3 answer 404 rather than 403 for a moved object.
+    assert statements["TellMissingObjectsFromDenied"] == {
+        "Sid": "TellMissingObjectsFromDenied",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+        "Resource": bucket,
+    }
     assert statements["WriteArchiveAndQuarantine"]["Resource"] == [
         f"{bucket}/archive/*",
         f"{bucket}/quarantine/*",

@@ -169,6 +169,7 @@ def test_loader_policy_scopes_every_data_action_to_its_prefix_or_resource():
     resources = {s["Sid"]: s["Resource"] for s in statements}
     assert resources == {
         "ReadAndRemoveIncomingFiles": "arn:aws:s3:::b/incoming/*",
+        "TellMissingObjectsFromDenied": "arn:aws:s3:::b",
         "WriteArchiveAndQuarantine": ["arn:aws:s3:::b/archive/*", "arn:aws:s3:::b/quarantine/*"],
         "UseTheLandingKeyThroughS3": "kS",
         "ReadTheDatabaseSecret": "sec",

@@ -14,6 +14,7 @@ import json
 import time
 
 import pytest
+from hostile_values import HOSTILE_STRINGS
 
 from functions.catalog import parse_platform
 from functions.loader.database import connect, parse_target
@@ -60,44 +61,6 @@ COLUMNS = [
     source="test",
 )
 
-HOSTILE_STRINGS = [
-    "",
-    " ",
-    "  padded  ",
-    "NULL",
-    "null",
-    "None",
-    '"',
-    '""',
-    "\\",
-    "\\\\",
-    '\\"',
-    'say "hi"',
-    "C:\\temp\\new",
-    "a,b",
-    ",",
-    "{",
-    "}",
-    "{}",
-    "{a,b}",
-    "{{1,2},{3,4}}",
-    "[1:2]={x,y}",
-    "line\nbreak",
-    "crlf\r\nend",
-    "\ttab",
-    "'single'",
-    "O'Brien'); DROP TABLE hostile_csv; --",
-    "$1",
-    "?",
-    "Zoë",
-    "王小明",
-    "🦊 Fox",
-    "👩‍👩‍👧 family",
-    "\u200b",
-    "\x01\x1f\x7f",
-    "x" * 100_000,
-    "🦊" * 50_000,
-]
 # code is varchar(12): PostgreSQL counts characters, so twelve emoji or CJK characters fit.
 CODES = ["", "NULL", '"', "\\", "{}", ",", "王小明王小明王小明王小明", "🦊" * 12]
 AMOUNTS = [

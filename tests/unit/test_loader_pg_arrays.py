@@ -10,47 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hostile_values import HOSTILE_STRINGS
 
 from functions.loader import pg_arrays
 from functions.loader.pg_arrays import DateArray, plain_array, text_array, timestamp_array
-
-HOSTILE_STRINGS = [
-    "",
-    " ",
-    "  padded  ",
-    "NULL",
-    "null",
-    "None",
-    '"',
-    '""',
-    "\\",
-    "\\\\",
-    '\\"',
-    'say "hi"',
-    "C:\\temp\\new",
-    "a,b",
-    ",",
-    "{",
-    "}",
-    "{}",
-    "{a,b}",
-    "{{1,2},{3,4}}",
-    "[1:2]={x,y}",
-    "line\nbreak",
-    "crlf\r\nend",
-    "\ttab",
-    "'single'",
-    "O'Brien; DROP TABLE x; --",
-    "$1",
-    "?",
-    "Zoë",
-    "王小明",
-    "🦊 Fox",
-    "👩‍👩‍👧 family",
-    "\u200b",
-    "\x01\x1f\x7f",
-    "x" * 100_000,
-]
 
 
 def parse_array(literal: str) -> list[str | None]:
@@ -103,7 +66,7 @@ def test_hostile_strings_decode_to_themselves(with_null: bool) -> None:
     assert parse_array(text_array(values)) == values
 
 
-@pytest.mark.parametrize("value", HOSTILE_STRINGS[:-1])
+@pytest.mark.parametrize("value", [s for s in HOSTILE_STRINGS if len(s) < 1000])
 def test_each_hostile_string_alone(value: str) -> None:
     assert parse_array(text_array([value])) == [value]
     assert parse_array(text_array([value, None])) == [value, None]

@@ -176,6 +176,9 @@ def _jsonl_batches(
         except ValueError as error:
             # Valid JSON Python refuses to convert: an integer over sys.get_int_max_str_digits().
             raise RejectedFileError(source, f"invalid JSON: {error}", line) from None
+        except RecursionError:
+            # Valid JSON nested deeper than the parser's recursion limit: no staging row is.
+            raise RejectedFileError(source, "invalid JSON: nested too deeply", line) from None
         if not isinstance(document, dict):
             raise RejectedFileError(source, "a JSON Lines record must be an object", line)
         if envelope:

@@ -187,8 +187,10 @@ def test_a_csv_field_longer_than_the_csv_module_default_loads(wide_database, que
         ('{"id": 2, "note": "a\\ud800b"}', "note", "not valid Unicode: a lone surrogate (U+D800)"),
         # Valid JSON that json.loads refuses with a plain ValueError (int_max_str_digits).
         ('{"id": 2, "amount": ' + "1" * 5000 + "}", None, "invalid JSON: Exceeds the limit"),
+        # Valid JSON deeper than the parser's recursion limit (RecursionError, not ValueError).
+        ('{"id": 2, "note": ' + "[" * 100_000 + "]" * 100_000 + "}", None, "invalid JSON: nested"),
     ],
-    ids=["lone surrogate", "integer of 5000 digits"],
+    ids=["lone surrogate", "integer of 5000 digits", "nested 100000 deep"],
 )
 def test_json_values_python_cannot_take_reject_the_file(
     wide_database, query, record, column, reason

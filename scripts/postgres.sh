@@ -3,15 +3,21 @@
 #
 #   scripts/postgres.sh start   install what is missing, start the cluster, print the env vars
 #   scripts/postgres.sh env     print the env vars of the running cluster (eval-able)
-#   scripts/postgres.sh stop    stop the cluster (its data stays under .services/postgres/)
+#   scripts/postgres.sh stop    stop the cluster (its data stays for the next start)
 #
-# The cluster lives under .services/postgres/ (gitignored), listens on 127.0.0.1 only, on a free
-# high port, and is owned by the `postgres` user when run as root (initdb refuses to run as root).
+# The cluster lives under .services/postgres/ (gitignored; under /tmp when run as root, see
+# below), listens on 127.0.0.1 only, on a free high port, and is owned by the `postgres` user
+# when run as root (initdb refuses to run as root).
 # Durability is switched off: nothing in it outlives a test run, and fsync would only slow tests.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 service_dir="$repo_root/.services/postgres"
+# Under root the cluster runs as `postgres`, which may not be able to enter the checkout (one
+# below /root, say): keep it in a per-checkout folder under /tmp instead.
+if [[ $(id -u) -eq 0 ]]; then
+    service_dir="${TMPDIR:-/tmp}/reporting-postgres-$(printf '%s' "$repo_root" | md5sum | cut -c1-12)"
+fi
 data_dir="$service_dir/data"
 socket_dir="$service_dir/run"
 log_file="$service_dir/postgres.log"
@@ -50,7 +56,8 @@ ensure_packages() {
 # Runs a command as the cluster's owner: `postgres` under root, the caller otherwise.
 as_owner() {
     if [[ $(id -u) -eq 0 ]]; then
-        runuser -u postgres -- "$@"
+        # From /: the caller's directory may be closed to `postgres`.
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi

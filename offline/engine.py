@@ -23,7 +23,6 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import (
-    AWS_PROVIDER,
     Invocation,
     PlatformMocks,
     RecordingMonitor,
@@ -133,6 +132,3 @@ def _quiet_logger() -> logging.Logger:
     logger = logging.getLogger("reporting.offline")
     logger.setLevel(logging.WARNING)
     return logger
-
-
-__all__ = ["AWS_PROVIDER", "StackRun", "run_stack"]

@@ -14,7 +14,6 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
-AWS_PROVIDER = "pulumi:providers:aws"
 GET_PEERING_CONNECTION = "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection"
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import Metric, metric_alarm
 from components.function_package import function_archive
 from components.policy_documents import (
     LoaderGrants,
@@ -189,20 +190,25 @@ class LandingLoader(pulumi.ComponentResource):
             # S3 validates the destination when the notification is saved: the permission first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
         )
-        _alarm(
+        metric_alarm(
             f"{name}-errors",
             description="Landing loader invocations failed",
-            metric=("AWS/Lambda", "Errors", "Sum"),
-            dimensions={"FunctionName": function.name},
-            args=args,
+            metric=Metric("AWS/Lambda", "Errors", "Sum", {"FunctionName": function.name}),
+            topic_arn=args.alert_topic_arn,
+            tags=args.tags,
             opts=child,
         )
-        _alarm(
+        metric_alarm(
             f"{name}-failures-queued",
             description="Landing loader events gave up and wait in the failure queue",
-            metric=("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
-            dimensions={"QueueName": failure_queue.name},
-            args=args,
+            metric=Metric(
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                "Maximum",
+                {"QueueName": failure_queue.name},
+            ),
+            topic_arn=args.alert_topic_arn,
+            tags=args.tags,
             opts=child,
         )
         self.function_arn = function.arn
@@ -210,34 +216,3 @@ class LandingLoader(pulumi.ComponentResource):
         self.register_outputs(
             {"function_arn": self.function_arn, "failure_queue_url": self.failure_queue_url}
         )
-
-
-def _alarm(
-    name: str,
-    *,
-    description: str,
-    metric: tuple[str, str, str],
-    dimensions: dict[str, pulumi.Input[str]],
-    args: LandingLoaderArgs,
-    opts: pulumi.ResourceOptions,
-) -> aws.cloudwatch.MetricAlarm:
-    """Alarm (and recover) on any non-zero value over five minutes; `metric` is
-    (namespace, name, statistic)."""
-    namespace, metric_name, statistic = metric
-    return aws.cloudwatch.MetricAlarm(
-        name,
-        alarm_description=description,
-        namespace=namespace,
-        metric_name=metric_name,
-        dimensions=dimensions,
-        statistic=statistic,
-        period=300,
-        evaluation_periods=1,
-        threshold=0,
-        comparison_operator="GreaterThanThreshold",
-        treat_missing_data="notBreaching",
-        alarm_actions=[args.alert_topic_arn],
-        ok_actions=[args.alert_topic_arn],
-        tags=args.tags,
-        opts=opts,
-    )

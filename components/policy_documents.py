@@ -61,7 +61,7 @@ INTERFACE_ENDPOINT_ACTIONS = {
 }
 
 
-def _document(*statements: Document) -> Document:
+def policy_document(*statements: Document) -> Document:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
@@ -72,7 +72,7 @@ def service_key_policy(account_id: str, region: str, services: list[str]) -> Doc
     data use requires `kms:ViaService`, so no principal can decrypt outside those services.
     """
     root = f"arn:aws:iam::{account_id}:root"
-    return _document(
+    return policy_document(
         {
             "Sid": "AccountAdministersKeyThroughIam",
             "Effect": "Allow",
@@ -102,7 +102,7 @@ def secure_bucket_policy(bucket_arn: str, key_arn: str) -> Document:
     """Refuse plain HTTP, TLS older than 1.2, and uploads encrypted any other way or with any
     other key (writers that name a key must name it by ARN; most name none and get the default)."""
     everything = [bucket_arn, f"{bucket_arn}/*"]
-    return _document(
+    return policy_document(
         {
             "Sid": "DenyInsecureTransport",
             "Effect": "Deny",
@@ -146,7 +146,7 @@ def secure_bucket_policy(bucket_arn: str, key_arn: str) -> Document:
 
 def own_account_s3_endpoint_policy(account_id: str) -> Document:
     """Through the VPC's S3 endpoint, reach only buckets of this account (no exfiltration path)."""
-    return _document(
+    return policy_document(
         {
             "Sid": "OnlyThisAccountsBuckets",
             "Effect": "Allow",
@@ -160,7 +160,7 @@ def own_account_s3_endpoint_policy(account_id: str) -> Document:
 
 def own_account_endpoint_policy(service: str, account_id: str) -> Document:
     """An interface endpoint serving only the calls functions make, on this account's resources."""
-    return _document(
+    return policy_document(
         {
             "Sid": "OnlyThisAccountsResources",
             "Effect": "Allow",
@@ -174,7 +174,7 @@ def own_account_endpoint_policy(service: str, account_id: str) -> Document:
 
 def tls_only_queue_policy(queue_arn: str) -> Document:
     """Refuse any request to the queue over plain HTTP."""
-    return _document(
+    return policy_document(
         {
             "Sid": "DenyInsecureTransport",
             "Effect": "Deny",
@@ -188,7 +188,7 @@ def tls_only_queue_policy(queue_arn: str) -> Document:
 
 def deny_promote_policy(replica_arns: list[str]) -> Document:
     """The case study's guard: the reporting replicas can never be promoted to primaries."""
-    return _document(
+    return policy_document(
         {
             "Sid": "ReportingReplicasAreNeverPromoted",
             "Effect": "Deny",
@@ -198,14 +198,17 @@ def deny_promote_policy(replica_arns: list[str]) -> Document:
     )
 
 
-def operations_key_policy(account_id: str, region: str) -> Document:
-    """The key of the alert topic, the dead-letter queues and the log groups.
+def operations_key_policy(
+    account_id: str, region: str, services: tuple[str, ...] = ("sns", "sqs")
+) -> Document:
+    """The key of the alert topic, the dead-letter queues and the log groups (and of whatever
+    else `services` names).
 
-    SNS and SQS use it on callers' behalf (`kms:ViaService`); CloudWatch Logs and CloudWatch
+    The services use it on callers' behalf (`kms:ViaService`); CloudWatch Logs and CloudWatch
     alarms (publishing to the encrypted topic) act as service principals, each held to this
     account's resources.
     """
-    base = service_key_policy(account_id, region, ["sns", "sqs"])
+    base = service_key_policy(account_id, region, list(services))
     log_groups = f"arn:aws:logs:{region}:{account_id}:log-group:*"
     base["Statement"].extend(
         [
@@ -238,7 +241,7 @@ def operations_key_policy(account_id: str, region: str) -> Document:
 
 def alert_topic_policy(topic_arn: str, account_id: str) -> Document:
     """This account's principals (through IAM) and its CloudWatch alarms may publish, over TLS."""
-    return _document(
+    return policy_document(
         {
             "Sid": "AccountPrincipalsThroughIam",
             "Effect": "Allow",
@@ -267,7 +270,7 @@ def alert_topic_policy(topic_arn: str, account_id: str) -> Document:
 
 def lambda_trust_policy(account_id: str) -> Document:
     """Only the Lambda service, acting for this account, may assume a function's role."""
-    return _document(
+    return policy_document(
         {
             "Effect": "Allow",
             "Principal": {"Service": "lambda.amazonaws.com"},
@@ -305,7 +308,7 @@ class LoaderGrants:
 def loader_policy(grants: LoaderGrants, incoming: str, archive: str, quarantine: str) -> Document:
     """Read and delete under `incoming`, write under `archive` and `quarantine`, nothing else."""
     bucket = grants.bucket_arn
-    return _document(
+    return policy_document(
         {
             "Sid": "ReadAndRemoveIncomingFiles",
             "Effect": "Allow",

@@ -24,6 +24,7 @@ class ReplicaNetwork(pulumi.ComponentResource):
     """Replica subnets, their route table, and the spoke's side of the peering."""
 
     subnet_ids: list[pulumi.Output[str]]
+    route_table_id: pulumi.Output[str]
     peering_connection_id: pulumi.Output[str]
 
     def __init__(
@@ -82,7 +83,12 @@ class ReplicaNetwork(pulumi.ComponentResource):
                 requester={"allow_remote_vpc_dns_resolution": True},
                 opts=child,
             )
+        self.route_table_id = route_table.id
         self.peering_connection_id = peering.id
         self.register_outputs(
-            {"subnet_ids": self.subnet_ids, "peering_connection_id": self.peering_connection_id}
+            {
+                "subnet_ids": self.subnet_ids,
+                "route_table_id": self.route_table_id,
+                "peering_connection_id": self.peering_connection_id,
+            }
         )

@@ -21,6 +21,11 @@ from components.reporting_database import SQLSERVER_PORT, ReportingDatabase, Rep
 from components.secure_bucket import ExpiringPrefix, SecureBucket, SecureBucketArgs
 from components.security_rules import replica_client_egress
 from components.service_key import ServiceKey, ServiceKeyArgs
+from components.stream_policies import (
+    LandingWriter,
+    landing_writer_key_statement,
+    landing_writer_statements,
+)
 from components.tags import HUB_PLATFORM, base_tags, compute_tags
 from contract import HubOutputs, PlatformOutputs
 from stack_config import HubConfig, PlatformLink
@@ -69,11 +74,14 @@ class ReportingAccount(pulumi.ComponentResource):
             ),
             opts=in_account,
         )
+        writers = _landing_writers(args.platforms)
         storage_key = ServiceKey(
             f"{name}-storage",
             ServiceKeyArgs(
                 "Landing and archive objects",
-                service_key_policy(account.account_id, account.region, ["s3"]),
+                writers.apply(
+                    lambda found: _storage_key_policy(account.account_id, account.region, found)
+                ),
                 tags,
             ),
             opts=in_account,
@@ -110,6 +118,13 @@ class ReportingAccount(pulumi.ComponentResource):
                 ],
                 noncurrent_version_expiry_days=config.landing.noncurrent_version_expiry_days,
                 tags=tags,
+                extra_statements=lambda bucket_arn: pulumi.Output.all(bucket_arn, writers).apply(
+                    lambda values: [
+                        statement
+                        for writer in values[1]
+                        for statement in landing_writer_statements(values[0], writer)
+                    ]
+                ),
             ),
             opts=in_account,
         )
@@ -196,6 +211,25 @@ class ReportingAccount(pulumi.ComponentResource):
                 "replica_clients_security_group_id": self.replica_clients_security_group_id,
             }
         )
+
+
+def _landing_writers(platforms: dict[str, PlatformOutputs]) -> pulumi.Output[list[LandingWriter]]:
+    """The copiers of the attached platforms that stream changes (Example 2)."""
+    per_platform = [
+        pulumi.Output.all(name, outputs.copier_role_arn, outputs.copier_endpoint_id)
+        for name, outputs in platforms.items()
+    ]
+    return pulumi.Output.all(*per_platform).apply(
+        lambda rows: [LandingWriter(*row) for row in rows if row[1]]
+    )
+
+
+def _storage_key_policy(account_id: str, region: str, writers: list[LandingWriter]) -> dict:
+    policy = service_key_policy(account_id, region, ["s3"])
+    if writers:
+        roles = [writer.role_arn for writer in writers]
+        policy["Statement"].append(landing_writer_key_statement(roles, region))
+    return policy
 
 
 def _replica_client_egress(platforms: dict[str, PlatformOutputs]) -> pulumi.Output[list[dict]]:

@@ -3,12 +3,13 @@ owner-enforced objects, versioning and lifecycle expiry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import secure_bucket_policy
+from components.policy_documents import Document, secure_bucket_policy
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class SecureBucketArgs:
     expiring_prefixes: list[ExpiringPrefix]
     noncurrent_version_expiry_days: int
     tags: dict[str, str]
+    # Statements beyond the baseline, built from the bucket's ARN (cross-account writers).
+    extra_statements: Callable[[pulumi.Output[str]], pulumi.Input[list[Document]]] | None = None
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -86,8 +89,14 @@ class SecureBucket(pulumi.ComponentResource):
             f"{name}-policy",
             bucket=bucket.id,
             policy=pulumi.Output.json_dumps(
-                pulumi.Output.all(bucket.arn, args.key_arn).apply(
-                    lambda arns: secure_bucket_policy(*arns)
+                pulumi.Output.all(
+                    bucket.arn,
+                    args.key_arn,
+                    args.extra_statements(bucket.arn) if args.extra_statements else [],
+                ).apply(
+                    lambda values: _with_statements(
+                        secure_bucket_policy(values[0], values[1]), values[2]
+                    )
                 )
             ),
             # S3 rejects a policy while the public access block is still being applied.
@@ -96,6 +105,10 @@ class SecureBucket(pulumi.ComponentResource):
         self.bucket_name = bucket.bucket
         self.arn = bucket.arn
         self.register_outputs({"bucket_name": self.bucket_name, "arn": self.arn})
+
+
+def _with_statements(policy: Document, statements: list[Document]) -> Document:
+    return {**policy, "Statement": [*policy["Statement"], *statements]}
 
 
 def _lifecycle_rules(args: SecureBucketArgs) -> list[dict]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
@@ -17,7 +16,7 @@ _DELETION_WINDOW_DAYS = 30
 @dataclass(frozen=True)
 class ServiceKeyArgs:
     purpose: str
-    policy: Document
+    policy: pulumi.Input[Document]
     tags: dict[str, str]
 
 
@@ -36,7 +35,7 @@ class ServiceKey(pulumi.ComponentResource):
             description=args.purpose,
             enable_key_rotation=True,
             deletion_window_in_days=_DELETION_WINDOW_DAYS,
-            policy=json.dumps(args.policy),
+            policy=pulumi.Output.json_dumps(args.policy),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -1,5 +1,6 @@
-"""A spoke: one source platform's replica subnets, read replicas, promote guard and its side of
-the peering with the reporting account, all in the platform's own account."""
+"""A spoke: one source platform's replica subnets, read replicas, promote guard, its side of the
+peering with the reporting account and, when configured, its change streams (Example 2), all in
+the platform's own account."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.account_provider import account_provider
+from components.change_stream_pipeline import ChangeStreamPipeline, ChangeStreamPipelineArgs
 from components.read_replicas import ReadReplicas, ReadReplicasArgs
 from components.replica_network import ReplicaNetwork, ReplicaNetworkArgs
 from components.tags import base_tags, compute_tags
@@ -56,6 +58,30 @@ class SourcePlatform(pulumi.ComponentResource):
             ),
             opts=in_account,
         )
+        streams = args.config.change_streams
+        pipeline = (
+            ChangeStreamPipeline(
+                f"{name}-streams",
+                ChangeStreamPipelineArgs(
+                    platform=settings.name,
+                    environment=deployment.environment,
+                    account_id=deployment.account.account_id,
+                    region=deployment.account.region,
+                    settings=streams,
+                    hub=args.hub,
+                    vpc_id=settings.vpc_id,
+                    # The copier shares the replica subnets: their route table is private, and
+                    # the S3 endpoint added to it serves only the two buckets of the copy.
+                    subnet_ids=network.subnet_ids,
+                    route_table_id=network.route_table_id,
+                    provider=provider,
+                    tags=tags,
+                ),
+                opts=in_account,
+            )
+            if streams
+            else None
+        )
         self.outputs = PlatformOutputs(
             platform=settings.name,
             account_id=deployment.account.account_id,
@@ -64,8 +90,10 @@ class SourcePlatform(pulumi.ComponentResource):
             replica_cidr=str(settings.replica_cidr),
             replica_ports=replicas.ports,
             replica_endpoints=replicas.endpoints,
-            dynamodb_tables=list(settings.dynamodb_tables),
             peering_connection_id=network.peering_connection_id,
             promote_guard_policy_arn=replicas.promote_guard_policy_arn,
+            change_stream_datasets=[t.dataset for t in streams.tables] if streams else [],
+            copier_role_arn=pipeline.copier_role_arn if pipeline else "",
+            copier_endpoint_id=pipeline.copier_endpoint_id if pipeline else "",
         )
         self.register_outputs({"outputs": vars(self.outputs)})

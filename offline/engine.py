@@ -72,11 +72,13 @@ def run_stack(
     project_dir: Path = PROJECT_DIR,
     config: dict[str, str] | None = None,
     peering_connections: Mapping[str, Mapping[str, Any]] | None = None,
+    dynamodb_tables: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> StackRun:
     """Run the program for `stack` with its stack file (or `config`, engine-shaped) and return
     the captured graph. `stack_outputs` answers StackReferences by fully qualified stack name;
-    `peering_connections` is AWS's view of connections other stacks requested, by id."""
-    mocks = PlatformMocks(stack_outputs or {}, peering_connections)
+    `peering_connections` is AWS's view of connections other stacks requested, by id;
+    `dynamodb_tables` the tables that exist, by `<account>/<name>`."""
+    mocks = PlatformMocks(stack_outputs or {}, peering_connections, dynamodb_tables)
     monitor = RecordingMonitor(mocks)
     name = project_name(project_dir)
     pulumi.runtime.reset_options(project=name, stack=stack)

@@ -7,6 +7,8 @@
 4. Each spoke again, as its file stands (the requester's options once accepted).
 
 Each stack sees only outputs of stacks deployed before it, exactly as with real stack references.
+The platforms' production DynamoDB tables exist before any of this, with a stream of new and old
+images (the README's prerequisite for `changeStreams`).
 """
 
 from __future__ import annotations
@@ -82,18 +84,47 @@ def peering_requests(spokes: dict[str, StackRun]) -> dict[str, dict[str, Any]]:
     return requests
 
 
+def source_tables(spokes: list[str], project_dir: Path = PROJECT_DIR) -> dict[str, dict[str, Any]]:
+    """What AWS reports about the streamed tables of `spokes`, by `<account>/<name>`: each
+    exists in its platform's account with a stream of new and old images."""
+    tables = {}
+    for spoke in spokes:
+        config = raw_stack_config(spoke, project_dir)
+        account = config[f"{NAMESPACE}:account"]
+        for streamed in config.get(f"{NAMESPACE}:changeStreams", {}).get("tables", []):
+            name = streamed["table"]
+            arn = f"arn:aws:dynamodb:{account['region']}:{account['id']}:table/{name}"
+            tables[f"{account['id']}/{name}"] = existing_table(arn, name)
+    return tables
+
+
+def existing_table(arn: str, name: str, view_type: str | None = "NEW_AND_OLD_IMAGES") -> dict:
+    """A table as `aws.dynamodb.get_table` returns it; `view_type` None: no stream."""
+    label = "2026-01-05T09:00:00.000"
+    return {
+        "arn": arn,
+        "name": name,
+        "streamEnabled": view_type is not None,
+        "streamViewType": view_type or "",
+        "streamArn": f"{arn}/stream/{label}" if view_type else "",
+        "streamLabel": label if view_type else "",
+    }
+
+
 def run_environment(environment: str, project_dir: Path = PROJECT_DIR) -> Estate:
     """The runbook: hub up, spokes up, attach and hub up, spokes up again."""
     first_hub = run_stack(
         environment, project_dir=project_dir, config=detached_hub_config(environment, project_dir)
     )
     spokes = spoke_stacks(environment, project_dir)
+    tables = source_tables(spokes, project_dir)
     first_spokes = {
         spoke: run_stack(
             spoke,
             {_hub_reference(spoke, project_dir): first_hub.exports},
             project_dir=project_dir,
             config=unaccepted_spoke_config(spoke, project_dir),
+            dynamodb_tables=tables,
         )
         for spoke in spokes
     }
@@ -110,7 +141,10 @@ def run_environment(environment: str, project_dir: Path = PROJECT_DIR) -> Estate
     )
     final_spokes = {
         spoke: run_stack(
-            spoke, {_hub_reference(spoke, project_dir): hub.exports}, project_dir=project_dir
+            spoke,
+            {_hub_reference(spoke, project_dir): hub.exports},
+            project_dir=project_dir,
+            dynamodb_tables=tables,
         )
         for spoke in spokes
     }

@@ -15,6 +15,7 @@ from pulumi.runtime.mocks import MockMonitor
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 GET_PEERING_CONNECTION = "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection"
+GET_TABLE = "aws:dynamodb/getTable:getTable"
 
 
 class UnknownInvokeError(RuntimeError):
@@ -101,32 +102,40 @@ class Invocation:
 class PlatformMocks(pulumi.runtime.Mocks):
     """Outputs that look like AWS's, derived from the account of each resource's provider.
 
-    `stack_outputs` answers StackReferences by stack name; `peering_connections` is what AWS
-    knows about connections other stacks requested, by id (the one data source served).
+    `stack_outputs` answers StackReferences by stack name. The data sources served answer from
+    what exists in AWS before the program runs: `peering_connections` (requested by other
+    stacks, by id) and `dynamodb_tables` (the platforms' own tables, by `<account>/<name>`).
     """
 
     def __init__(
         self,
         stack_outputs: Mapping[str, Mapping[str, Any]],
         peering_connections: Mapping[str, Mapping[str, Any]] | None = None,
+        dynamodb_tables: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self._stack_outputs = stack_outputs
         self._peering_connections = peering_connections or {}
+        self._dynamodb_tables = dynamodb_tables or {}
         self._providers: dict[str, dict[str, Any]] = {}
         self.invocations: list[Invocation] = []
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         self.invocations.append(Invocation(args.token, dict(args.args), args.provider))
-        if args.token != GET_PEERING_CONNECTION:
+        if args.token == GET_PEERING_CONNECTION:
+            found = self._peering_connections.get(args.args.get("id"))
+            what = f"VPC peering connection {args.args.get('id')}"
+        elif args.token == GET_TABLE:
+            account, _ = self._account_of(args.provider)
+            found = self._dynamodb_tables.get(f"{account}/{args.args.get('name')}")
+            what = f"DynamoDB table {args.args.get('name')} in account {account}"
+        else:
             raise UnknownInvokeError(
-                f"the program invoked {args.token}; mocks serve only {GET_PEERING_CONNECTION}"
+                f"the program invoked {args.token}; mocks serve only "
+                f"{GET_PEERING_CONNECTION} and {GET_TABLE}"
             )
-        connection = self._peering_connections.get(args.args.get("id"))
-        if connection is None:
-            raise UnknownInvokeError(
-                f"no VPC peering connection {args.args.get('id')} exists in this run"
-            )
-        return dict(connection)
+        if found is None:
+            raise UnknownInvokeError(f"no {what} exists in this run")
+        return dict(found)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ == STACK_REFERENCE:
@@ -188,6 +197,10 @@ _NAMED_ARNS = {
     "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
     "aws:sqs/queue:Queue": "arn:aws:sqs:{region}:{account}:{name}",
     "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
+    "aws:kinesis/stream:Stream": "arn:aws:kinesis:{region}:{account}:stream/{name}",
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": (
+        "arn:aws:firehose:{region}:{account}:deliverystream/{name}"
+    ),
 }
 
 

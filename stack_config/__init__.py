@@ -4,6 +4,7 @@ from stack_config.errors import ConfigError
 from stack_config.load import load_stack_config
 from stack_config.model import (
     AwsAccount,
+    ChangeStreams,
     Deployment,
     HubConfig,
     HubNetwork,
@@ -15,11 +16,14 @@ from stack_config.model import (
     SourcePlatformSettings,
     SpokeConfig,
     StackConfig,
+    StreamedTable,
+    StreamFunctions,
 )
 from stack_config.parse import parse_stack_config
 
 __all__ = [
     "AwsAccount",
+    "ChangeStreams",
     "ConfigError",
     "Deployment",
     "HubConfig",
@@ -32,6 +36,8 @@ __all__ = [
     "SourcePlatformSettings",
     "SpokeConfig",
     "StackConfig",
+    "StreamFunctions",
+    "StreamedTable",
     "load_stack_config",
     "parse_stack_config",
 ]

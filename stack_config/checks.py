@@ -6,6 +6,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from functions.catalog.reader import LAYOUT_NAME
+
 ENVIRONMENTS = ("dev", "prod")
 REPLICA_ENGINES = ("mysql", "mariadb", "postgres", "sqlserver-ee")
 # Web edition is licensed for public web workloads only and Express caps a database at 10 GiB:
@@ -66,6 +68,8 @@ layer_arn = matching(
 )
 sql_name = matching(_SQL_NAME, "a database name of letters, digits and '_'")
 dynamodb_table = matching(_DYNAMODB_TABLE, "a DynamoDB table name")
+# As the dataset catalog names its datasets.
+dataset_name = matching(LAYOUT_NAME, "a catalog dataset name ([a-z][a-z0-9_]*)")
 
 
 def platform_name(value: str) -> str:

@@ -9,9 +9,10 @@ from typing import Any
 import pulumi
 import yaml
 
+from functions.catalog import Catalog, UnknownDatasetError, load_catalog
 from stack_config.errors import ConfigError
 from stack_config.locate import key_line
-from stack_config.model import StackConfig
+from stack_config.model import SpokeConfig, StackConfig
 from stack_config.parse import parse_stack_config
 
 NAMESPACE = "reporting"
@@ -25,6 +26,7 @@ STRUCTURED_KEYS = (
     "loader",
     "platforms",
     "platform",
+    "changeStreams",
 )
 SCALAR_KEYS = ("role", "environment", "owner", "schedule", "hubStack")
 
@@ -35,12 +37,37 @@ def load_stack_config(project_dir: Path) -> StackConfig:
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     raw = _read_raw(pulumi.Config(NAMESPACE), stack_file)
     try:
-        return parse_stack_config(stack, raw)
+        config = parse_stack_config(stack, raw)
+        if isinstance(config, SpokeConfig):
+            check_streamed_datasets(config, load_catalog(project_dir / "datasets"))
+        return config
     except ConfigError as error:
         line = (
             key_line(stack_file, f"{NAMESPACE}:{error.path[0]}", error.path) if error.path else None
         )
         raise error.locate(f"{stack_file.name}:{line}" if line else stack_file.name) from None
+
+
+def check_streamed_datasets(config: SpokeConfig, catalog: Catalog) -> None:
+    """Every streamed table feeds a `dynamodb-stream` dataset the catalog declares for this
+    platform: the functions project changes onto its columns and the loader loads them."""
+    if config.change_streams is None:
+        return
+    for index, streamed in enumerate(config.change_streams.tables):
+        path = ("changeStreams", "tables", index, "dataset")
+        try:
+            dataset = catalog.dataset(config.platform.name, streamed.dataset)
+        except UnknownDatasetError:
+            raise ConfigError(
+                path,
+                f"datasets/{config.platform.name}.yaml declares no dataset '{streamed.dataset}'",
+            ) from None
+        if not dataset.is_change_stream:
+            raise ConfigError(
+                path,
+                f"dataset '{dataset.qualified_name}' has format '{dataset.file_format}'; "
+                "a streamed table needs 'dynamodb-stream'",
+            )
 
 
 def _read_raw(config: pulumi.Config, stack_file: Path) -> dict[str, Any]:

@@ -125,9 +125,49 @@ class SourcePlatformSettings:
     replica_cidr: IPv4Network
     availability_zones: tuple[str, ...]
     databases: tuple[ReplicaSource, ...]
-    dynamodb_tables: tuple[str, ...]
     guarded_role_names: tuple[str, ...]
     peering_accepted: bool
+
+
+@dataclass(frozen=True)
+class StreamedTable:
+    """An existing DynamoDB table of the platform and the catalog dataset its changes feed."""
+
+    table: str
+    dataset: str
+
+
+@dataclass(frozen=True)
+class StreamFunctions:
+    """The pipeline's Lambda functions (forwarder, writer, copier) and their event sources."""
+
+    architecture: str
+    memory_mb: int
+    timeout_seconds: int
+    powertools_layer_arn: str
+    log_retention_days: int
+    batch_size: int
+    # Bounded: a record that keeps failing goes to the failure queue instead of blocking its
+    # shard until it expires.
+    maximum_retry_attempts: int
+    maximum_record_age_seconds: int
+
+
+@dataclass(frozen=True)
+class ChangeStreams:
+    """Example 2: the changes of DynamoDB tables, through Kinesis and Firehose, to the hub."""
+
+    # `lambda`: the case study's chain (stream -> forwarder -> Kinesis -> writer -> Firehose);
+    # `native`: DynamoDB's Kinesis destination and Firehose reading Kinesis, no functions.
+    pipeline: str
+    tables: tuple[StreamedTable, ...]
+    # None: on-demand capacity.
+    kinesis_shards: int | None
+    kinesis_retention_hours: int
+    firehose_buffer_seconds: int
+    firehose_buffer_mb: int
+    staging_expiry_days: int
+    functions: StreamFunctions
 
 
 @dataclass(frozen=True)
@@ -135,6 +175,8 @@ class SpokeConfig:
     deployment: Deployment
     hub_stack: str
     platform: SourcePlatformSettings
+    # None: the platform streams no table.
+    change_streams: ChangeStreams | None
 
 
 StackConfig = HubConfig | SpokeConfig

@@ -14,6 +14,7 @@ from stack_config import checks
 from stack_config.errors import ConfigError
 from stack_config.model import (
     AwsAccount,
+    ChangeStreams,
     Deployment,
     HubConfig,
     HubNetwork,
@@ -25,6 +26,8 @@ from stack_config.model import (
     SourcePlatformSettings,
     SpokeConfig,
     StackConfig,
+    StreamedTable,
+    StreamFunctions,
 )
 from stack_config.section import Section
 
@@ -76,7 +79,7 @@ def _hub(top: Section, deployment: Deployment) -> HubConfig:
         _platform_link(item, deployment, network.vpc_cidr)
         for item in top.sections("platforms", default=[], min_items=0)
     )
-    _reject_duplicate_names(top, "platforms", [p.name for p in platforms])
+    _reject_duplicates(top, "platforms", "name", [p.name for p in platforms])
     _reject_overlaps(top, "platforms", [(p.name, p.vpc_cidr) for p in platforms], "vpcCidr")
     return HubConfig(
         deployment=deployment,
@@ -208,14 +211,19 @@ def _loader(section: Section) -> LoaderSettings:
         powertools_layer_arn=section.text("powertoolsLayerArn", check=checks.layer_arn),
         odbc_layer_arn=section.text("odbcLayerArn", check=checks.layer_arn),
         database_name=section.text("databaseName", default="reporting", check=checks.sql_name),
-        log_retention_days=section.integer("logRetentionDays", 1, 3653, default=90),
+        log_retention_days=_log_retention(section),
     )
-    if loader.log_retention_days not in LOG_RETENTION_DAYS:
+    section.finish()
+    return loader
+
+
+def _log_retention(section: Section) -> int:
+    days = section.integer("logRetentionDays", 1, 3653, default=90)
+    if days not in LOG_RETENTION_DAYS:
         raise section.error(
             "logRetentionDays", f"must be one CloudWatch Logs offers: {LOG_RETENTION_DAYS}"
         )
-    section.finish()
-    return loader
+    return days
 
 
 def _spoke(top: Section, deployment: Deployment) -> SpokeConfig:
@@ -233,7 +241,14 @@ def _spoke(top: Section, deployment: Deployment) -> SpokeConfig:
             "spoke stacks are named '<environment>-<platform>': "
             f"expected stack '{expected}', this is '{deployment.stack}'",
         )
-    return SpokeConfig(deployment=deployment, hub_stack=hub_stack, platform=platform)
+    streams = top.section("changeStreams", default={})
+    change_streams = _change_streams(streams) if streams.written_keys() else None
+    return SpokeConfig(
+        deployment=deployment,
+        hub_stack=hub_stack,
+        platform=platform,
+        change_streams=change_streams,
+    )
 
 
 def _source_platform(section: Section, region: str) -> SourcePlatformSettings:
@@ -252,7 +267,7 @@ def _source_platform(section: Section, region: str) -> SourcePlatformSettings:
             f"per zone ({len(zones)} zones)",
         )
     databases = [_replica_source(item) for item in section.sections("databases")]
-    _reject_duplicate_names(section, "databases", [d.name for d in databases])
+    _reject_duplicates(section, "databases", "name", [d.name for d in databases])
     settings = SourcePlatformSettings(
         name=section.text("name", check=checks.platform_name),
         vpc_id=section.text("vpcId", check=checks.vpc_id),
@@ -260,14 +275,64 @@ def _source_platform(section: Section, region: str) -> SourcePlatformSettings:
         replica_cidr=replica_cidr,
         availability_zones=zones,
         databases=tuple(databases),
-        dynamodb_tables=section.texts(
-            "dynamodbTables", check=checks.dynamodb_table, default=[], min_items=0
-        ),
         guarded_role_names=section.texts("promoteGuardRoles", check=checks.iam_name),
         peering_accepted=section.flag("peeringAccepted", default=False),
     )
     section.finish()
     return settings
+
+
+PIPELINES = ("lambda", "native")
+
+
+def _change_streams(section: Section) -> ChangeStreams:
+    tables = []
+    for item in section.sections("tables"):
+        tables.append(
+            StreamedTable(
+                table=item.text("table", check=checks.dynamodb_table),
+                dataset=item.text("dataset", check=checks.dataset_name),
+            )
+        )
+        item.finish()
+    _reject_duplicates(section, "tables", "table", [t.table for t in tables])
+    _reject_duplicates(section, "tables", "dataset", [t.dataset for t in tables])
+    streams = ChangeStreams(
+        pipeline=section.text("pipeline", default="lambda", check=checks.choice(*PIPELINES)),
+        tables=tuple(tables),
+        # Kinesis allows 1-500 shards per stream in a new account; None is on-demand.
+        kinesis_shards=section.integer("kinesisShards", 1, 500, default=None),
+        # Kinesis keeps records 24 hours to 365 days.
+        kinesis_retention_hours=section.integer("kinesisRetentionHours", 24, 8760, default=24),
+        # Firehose buffers for 0-900 seconds and 1-128 MiB towards S3, whichever comes first.
+        firehose_buffer_seconds=section.integer("firehoseBufferSeconds", 0, 900, default=300),
+        firehose_buffer_mb=section.integer("firehoseBufferMb", 1, 128, default=64),
+        staging_expiry_days=section.integer("stagingExpiryDays", 1, 365, default=7),
+        functions=_stream_functions(section.section("functions")),
+    )
+    section.finish()
+    return streams
+
+
+def _stream_functions(section: Section) -> StreamFunctions:
+    functions = StreamFunctions(
+        architecture=section.text(
+            "architecture", default="arm64", check=checks.choice("x86_64", "arm64")
+        ),
+        memory_mb=section.integer("memoryMb", 128, 10240, default=256),
+        timeout_seconds=section.integer("timeoutSeconds", 10, 900, default=120),
+        powertools_layer_arn=section.text("powertoolsLayerArn", check=checks.layer_arn),
+        log_retention_days=_log_retention(section),
+        # Lambda reads up to 10,000 records per batch from DynamoDB Streams and Kinesis.
+        batch_size=section.integer("batchSize", 1, 10000, default=100),
+        maximum_retry_attempts=section.integer("maximumRetryAttempts", 0, 10000, default=5),
+        # Lambda accepts 60 seconds to 7 days; DynamoDB keeps stream records 24 hours.
+        maximum_record_age_seconds=section.integer(
+            "maximumRecordAgeSeconds", 60, 604800, default=86400
+        ),
+    )
+    section.finish()
+    return functions
 
 
 def _replica_source(item: Section) -> ReplicaSource:
@@ -293,14 +358,15 @@ def _parameters(section: Section) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((name, str(section.scalar(name))) for name in names))
 
 
-def _reject_duplicate_names(section: Section, key: str, names: list[str]) -> None:
+def _reject_duplicates(section: Section, key: str, field: str, values: list[str]) -> None:
     seen: set[str] = set()
-    for index, name in enumerate(names):
-        if name in seen:
+    for index, value in enumerate(values):
+        if value in seen:
             raise ConfigError(
-                (*section.path, key, index, "name"), f"'{name}' is used twice; names must be unique"
+                (*section.path, key, index, field),
+                f"'{value}' is used twice; each {field} must be unique",
             )
-        seen.add(name)
+        seen.add(value)
 
 
 def _reject_overlaps(

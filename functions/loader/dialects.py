@@ -1,4 +1,5 @@
-"""What differs between the databases: DDL types, identifier quoting and the batch strategy.
+"""What differs between the databases: DDL types, identifier quoting, the batch strategy, and
+how an INSERT skips a row that repeats the table's unique key.
 
 Everything else (the ledger, the transaction, the statements' shape) is one DB-API 2.0 code path
 with qmark parameters. Identifiers reaching this module come from the validated catalog only, and
@@ -11,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from hashlib import sha256
 from itertools import repeat
 from types import TracebackType
 from typing import Any, Self
@@ -29,9 +31,26 @@ from functions.loader.values import Converter, column_converter
 # A batch as the loader builds it: one sequence of values per row column, in table order.
 Columns = Sequence[Sequence[object]]
 
+# PostgreSQL cuts names at 63 bytes, SQL Server at 128: one name within both.
+MAX_CONSTRAINT_NAME_LENGTH = 63
+# Catalog tables start with a letter: a leading underscore keeps the constraint's name (which
+# shares the tables' namespace in PostgreSQL and SQL Server) clear of every staging table.
+UNIQUE_CONSTRAINT_PREFIX = "_unique_"
+
+
+def unique_constraint_name(table: str) -> str:
+    """The name of `table`'s unique constraint: the prefix and the table's name, or, when that is
+    too long, as much of the name as fits beside 8 hex digits of its SHA-256."""
+    name = UNIQUE_CONSTRAINT_PREFIX + table
+    if len(name) <= MAX_CONSTRAINT_NAME_LENGTH:
+        return name
+    digest = sha256(table.encode()).hexdigest()[:8]
+    kept = MAX_CONSTRAINT_NAME_LENGTH - len(UNIQUE_CONSTRAINT_PREFIX) - len(digest) - 1
+    return f"{UNIQUE_CONSTRAINT_PREFIX}{table[:kept]}_{digest}"
+
 
 class Dialect(ABC):
-    """What every dialect shares: ANSI quoting and a plain `executemany` per batch."""
+    """What every dialect shares: ANSI quoting, DDL and the plain INSERT."""
 
     name: str
     # The most length units one character takes in the database's string types.
@@ -66,20 +85,44 @@ class Dialect(ABC):
         )
 
     def create_table(
-        self, table: str, columns: Sequence[Column], primary_key: Sequence[str] = ()
+        self,
+        table: str,
+        columns: Sequence[Column],
+        primary_key: Sequence[str] = (),
+        unique: Sequence[str] = (),
     ) -> str:
-        """CREATE TABLE for `table` that does nothing when the table exists."""
-        body = self._table_body(columns, primary_key)
+        """CREATE TABLE for `table` that does nothing when the table exists.
+
+        `unique` names the columns of a unique constraint (`unique_constraint_name`) whose
+        duplicates the inserts of `batch_writer(skip_duplicates=True)` skip.
+        """
+        body = self._table_body(table, columns, primary_key, unique)
         return f"CREATE TABLE IF NOT EXISTS {self.quote(table)} ({body})"
 
-    def _table_body(self, columns: Sequence[Column], primary_key: Sequence[str]) -> str:
+    def _table_body(
+        self,
+        table: str,
+        columns: Sequence[Column],
+        primary_key: Sequence[str],
+        unique: Sequence[str],
+    ) -> str:
         parts = [
             f"{self.quote(c.name)} {self.column_type(c)}{'' if c.nullable else ' NOT NULL'}"
             for c in columns
         ]
         if primary_key:
-            parts.append(f"PRIMARY KEY ({', '.join(self.quote(k) for k in primary_key)})")
+            parts.append(f"PRIMARY KEY ({self._name_list(primary_key)})")
+        if unique:
+            parts.append(self.unique_constraint(table, unique))
         return ", ".join(parts)
+
+    def unique_constraint(self, table: str, columns: Sequence[str]) -> str:
+        """The table constraint that makes `columns` unique in `table`."""
+        name = self.quote(unique_constraint_name(table))
+        return f"CONSTRAINT {name} UNIQUE ({self._name_list(columns)})"
+
+    def _name_list(self, names: Sequence[str]) -> str:
+        return ", ".join(self.quote(name) for name in names)
 
     def insert_statement(self, table: str, columns: Sequence[Column]) -> str:
         """INSERT of one row of `columns`, qmark parameters."""
@@ -87,6 +130,7 @@ class Dialect(ABC):
         markers = ", ".join("?" for _ in columns)
         return f"INSERT INTO {self.quote(table)} ({names}) VALUES ({markers})"
 
+    @abstractmethod
     def batch_writer(
         self,
         cursor: Any,
@@ -94,13 +138,14 @@ class Dialect(ABC):
         row_columns: Sequence[Column],
         constant_columns: Sequence[Column],
         constants: Sequence[object],
+        *,
+        skip_duplicates: bool = False,
     ) -> BatchWriter:
-        """Inserts batches of rows through `cursor`; `constants` fill `constant_columns`."""
-        return ExecuteManyWriter(
-            cursor,
-            self.insert_statement(table, [*row_columns, *constant_columns]),
-            tuple(constants),
-        )
+        """Inserts batches of rows through `cursor`; `constants` fill `constant_columns`.
+
+        With `skip_duplicates`, a row that repeats the unique key `create_table(unique=...)`
+        gave the table is not inserted, and is no error.
+        """
 
 
 class BatchWriter(ABC):
@@ -113,6 +158,19 @@ class BatchWriter(ABC):
 
     def __init__(self, cursor: Any) -> None:
         self.cursor = cursor
+        # The rows the database reported inserted; None once a statement did not say.
+        self._inserted_rows: int | None = 0
+
+    @property
+    def inserted_rows(self) -> int | None:
+        """Rows the database inserted (skipped duplicates not counted), read after the block;
+        None when the driver does not report it."""
+        return self._inserted_rows
+
+    def _count_inserted(self, rowcount: int) -> None:
+        """Adds a statement's `cursor.rowcount`; DB-API's -1 (not known) makes the total None."""
+        if self._inserted_rows is not None:
+            self._inserted_rows = None if rowcount < 0 else self._inserted_rows + rowcount
 
     @abstractmethod
     def write(self, columns: Columns) -> None:
@@ -147,12 +205,39 @@ class ExecuteManyWriter(BatchWriter):
 
     def write(self, columns: Columns) -> None:
         self.cursor.executemany(self.statement, self.rows(columns, self.constants))
+        # sqlite3 sums the rows each execution changed; an ignored duplicate changes none.
+        self._count_inserted(self.cursor.rowcount)
 
 
 class SQLiteDialect(Dialect):
     """SQLite through the standard library: the embedded default for local runs."""
 
     name = "sqlite"
+
+    def insert_statement(
+        self, table: str, columns: Sequence[Column], *, skip_duplicates: bool = False
+    ) -> str:
+        """INSERT of one row of `columns`; `skip_duplicates` skips a row the unique constraint
+        refuses (only that: `OR IGNORE` would also skip rows breaking other constraints)."""
+        statement = super().insert_statement(table, columns)
+        return statement + " ON CONFLICT DO NOTHING" if skip_duplicates else statement
+
+    def batch_writer(
+        self,
+        cursor: Any,
+        table: str,
+        row_columns: Sequence[Column],
+        constant_columns: Sequence[Column],
+        constants: Sequence[object],
+        *,
+        skip_duplicates: bool = False,
+    ) -> BatchWriter:
+        columns = [*row_columns, *constant_columns]
+        return ExecuteManyWriter(
+            cursor,
+            self.insert_statement(table, columns, skip_duplicates=skip_duplicates),
+            tuple(constants),
+        )
 
     def column_type(self, column: Column) -> str:
         # SQLite has no exact decimal and no date types: decimals, dates and timestamps are
@@ -212,18 +297,31 @@ class PostgreSQLDialect(Dialect):
         row_columns: Sequence[Column],
         constant_columns: Sequence[Column],
         constants: Sequence[object],
+        *,
+        skip_duplicates: bool = False,
     ) -> BatchWriter:
         return UnnestInsertWriter(
             cursor,
-            self.unnest_insert_statement(table, row_columns, constant_columns),
+            self.unnest_insert_statement(
+                table, row_columns, constant_columns, skip_duplicates=skip_duplicates
+            ),
             [_array_encoder(column) for column in row_columns],
             tuple(constants),
         )
 
     def unnest_insert_statement(
-        self, table: str, row_columns: Sequence[Column], constant_columns: Sequence[Column]
+        self,
+        table: str,
+        row_columns: Sequence[Column],
+        constant_columns: Sequence[Column],
+        *,
+        skip_duplicates: bool = False,
     ) -> str:
-        """INSERT of one array parameter per row column, unnested, and one per constant."""
+        """INSERT of one array parameter per row column, unnested, and one per constant.
+
+        `skip_duplicates` adds ON CONFLICT DO NOTHING, which also skips a row repeating one
+        earlier in the same statement (DO UPDATE would fail there instead).
+        """
         names = ", ".join(self.quote(c.name) for c in (*row_columns, *constant_columns))
         # unnest() in the select list walks the arrays in step; measured 20% cheaper on the
         # server than unnest(a, b, ...) in FROM, which materialises its rows first.
@@ -233,7 +331,8 @@ class PostgreSQLDialect(Dialect):
                 *(f"CAST(? AS {self.column_type(c)})" for c in constant_columns),
             ]
         )
-        return f"INSERT INTO {self.quote(table)} ({names}) SELECT {selected}"
+        conflict = " ON CONFLICT DO NOTHING" if skip_duplicates else ""
+        return f"INSERT INTO {self.quote(table)} ({names}) SELECT {selected}{conflict}"
 
 
 # The array each column type travels in. Unconstrained element types on purpose: assigning a
@@ -294,7 +393,7 @@ class UnnestInsertWriter(BatchWriter):
         self.constants = list(constants)
         # pyodbc releases the GIL while a statement runs: the loader parses and converts the
         # next batch meanwhile, and the runner keeps one statement in flight at most.
-        self.statements = StatementRunner(cursor)
+        self.statements = StatementRunner(_RowCountingCursor(cursor, self._count_inserted))
 
     def __enter__(self) -> Self:
         # Set while the connection is idle: the worker thread is the only user from here on.
@@ -320,6 +419,20 @@ class UnnestInsertWriter(BatchWriter):
                 for encode, values in zip(self.encoders, columns, strict=True)
             ]
             self.statements.execute(self.statement, parameters + self.constants)
+
+
+class _RowCountingCursor:
+    """Executes on `cursor`, then hands each statement's row count to `count` (on the runner's
+    thread; the writer reads the total only after leaving its block, which joins the thread)."""
+
+    def __init__(self, cursor: Any, count: Callable[[int], None]) -> None:
+        self.cursor = cursor
+        self.count = count
+
+    def execute(self, statement: str, parameters: list[object]) -> None:
+        self.cursor.execute(statement, parameters)
+        # psqlODBC reports the INSERT's command tag: the rows inserted, conflicts not counted.
+        self.count(self.cursor.rowcount)
 
 
 class SQLServerDialect(Dialect):
@@ -355,12 +468,26 @@ class SQLServerDialect(Dialect):
         return len(value.encode("utf-16-le")) // 2
 
     def create_table(
-        self, table: str, columns: Sequence[Column], primary_key: Sequence[str] = ()
+        self,
+        table: str,
+        columns: Sequence[Column],
+        primary_key: Sequence[str] = (),
+        unique: Sequence[str] = (),
     ) -> str:
         # The catalog allows only [A-Za-z0-9_] in names, so the literal needs no escaping.
+        body = self._table_body(table, columns, primary_key, unique)
+        return f"IF OBJECT_ID(N'{table}', N'U') IS NULL CREATE TABLE {self.quote(table)} ({body})"
+
+    def unique_constraint(self, table: str, columns: Sequence[str]) -> str:
+        # IGNORE_DUP_KEY discards a duplicate row, one repeated within a statement too, with a
+        # warning ("Duplicate key was ignored.") instead of failing the statement: the
+        # fast_executemany INSERT stays plain. A nonclustered index key holds at most 1,700
+        # bytes (900 clustered), 2 bytes a character of nvarchar: a longer key fails its insert,
+        # an nvarchar(max) key column the CREATE TABLE.
+        name = self.quote(unique_constraint_name(table))
         return (
-            f"IF OBJECT_ID(N'{table}', N'U') IS NULL "
-            f"CREATE TABLE {self.quote(table)} ({self._table_body(columns, primary_key)})"
+            f"CONSTRAINT {name} UNIQUE NONCLUSTERED ({self._name_list(columns)}) "
+            "WITH (IGNORE_DUP_KEY = ON)"
         )
 
     def input_sizes(self, columns: Sequence[Column]) -> list[tuple[int, int, int]]:
@@ -395,7 +522,10 @@ class SQLServerDialect(Dialect):
         row_columns: Sequence[Column],
         constant_columns: Sequence[Column],
         constants: Sequence[object],
+        *,
+        skip_duplicates: bool = False,
     ) -> BatchWriter:
+        # The unique constraint's IGNORE_DUP_KEY skips duplicates: the INSERT is the same.
         columns = [*row_columns, *constant_columns]
         return FastExecuteManyWriter(
             cursor,
@@ -422,6 +552,8 @@ class FastExecuteManyWriter(BatchWriter):
         self.input_sizes = input_sizes
         self.constants = constants
         self.rows_per_chunk = rows_per_chunk
+        # pyodbc sets rowcount to -1 after every executemany, fast or not.
+        self._inserted_rows = None
 
     def write(self, columns: Columns) -> None:
         self.cursor.fast_executemany = True

@@ -63,7 +63,8 @@ class Ledger:
         return True
 
     def complete(self, cursor: Any, source: SourceObject, row_count: int) -> None:
-        """Records how many rows the load wrote, just before it commits."""
+        """Records how many rows the load inserted, just before it commits: skipped duplicates
+        of a change stream not counted, except on SQL Server, which does not say (`load.py`)."""
         cursor.execute(self._update, (row_count, source.ledger_key))
 
     def lookup(self, cursor: Any, source: SourceObject) -> tuple[str, int] | None:

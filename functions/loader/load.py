@@ -29,22 +29,32 @@ BATCH_ROWS = 5000
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What a load did: `loaded` its rows, or nothing because the version was `already_loaded`."""
+    """What a load did: `loaded` its rows, or nothing because the version was `already_loaded`.
+
+    `row_count` is the rows inserted, as the ledger records it. `duplicates_skipped` counts the
+    rows of a change-stream file already in its table; None where it is not counted: other
+    datasets, and SQL Server (pyodbc reports no count after `executemany`: `row_count` is then
+    the file's rows).
+    """
 
     status: str
     load_id: str
     row_count: int
     source: SourceObject
+    duplicates_skipped: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The result as logged and returned by the handler."""
-        return {
+        result: dict[str, object] = {
             "status": self.status,
             "load_id": self.load_id,
             "row_count": self.row_count,
             "source": self.source.uri,
             "version": self.source.version,
         }
+        if self.duplicates_skipped is not None:
+            result["duplicates_skipped"] = self.duplicates_skipped
+        return result
 
 
 def load_stream(
@@ -75,12 +85,17 @@ def load_stream(
             connection.rollback()
             earlier_id, earlier_rows = earlier if earlier else ("", 0)
             return LoadResult("already_loaded", earlier_id, earlier_rows or 0, source)
-        row_count = 0
+        rows_read = 0
         # A writer may still be sending a batch while the next one is parsed (PostgreSQL):
         # leaving the block waits for it and raises its error, so the ledger update, the commit
         # and the rollback below always find the connection idle.
         with dialect.batch_writer(
-            cursor, table.name, table.row_columns, LOAD_CONSTANTS, constants
+            cursor,
+            table.name,
+            table.row_columns,
+            LOAD_CONSTANTS,
+            constants,
+            skip_duplicates=table.skips_duplicates,
         ) as writer:
             for batch in read_batches(open_text(binary), dataset, source.uri, BATCH_ROWS):
                 try:
@@ -93,7 +108,9 @@ def load_stream(
                     raise _rejection(source.uri, batch, table, converters) from None
                 values.append(batch.lines)
                 writer.write(values)
-                row_count += len(batch.lines)
+                rows_read += len(batch.lines)
+        inserted = writer.inserted_rows
+        row_count = rows_read if inserted is None else inserted
         ledger.complete(cursor, source, row_count)
         connection.commit()
     except BaseException:
@@ -101,7 +118,8 @@ def load_stream(
         raise
     finally:
         cursor.close()
-    return LoadResult("loaded", load_id, row_count, source)
+    skipped = rows_read - inserted if table.skips_duplicates and inserted is not None else None
+    return LoadResult("loaded", load_id, row_count, source, duplicates_skipped=skipped)
 
 
 def _bound_constants(

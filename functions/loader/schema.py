@@ -18,11 +18,12 @@ SOURCE_OBJECT = Column("_source_object", "string", nullable=False, max_length=20
 LOADED_AT = Column("_loaded_at", "timestamp", nullable=False)
 LOAD_CONSTANTS = (LOAD_ID, SOURCE_OBJECT, LOADED_AT)
 
+# DynamoDB sequence numbers are strings of up to 40 digits: more than a bigint holds.
+SEQUENCE_NUMBER = Column("_sequence_number", "string", nullable=False, max_length=40)
 # Stream datasets keep the change's metadata next to the item's columns.
 STREAM_COLUMNS = (
     Column("_event_name", "string", nullable=False, max_length=6),
-    # DynamoDB sequence numbers are strings of up to 40 digits: more than a bigint holds.
-    Column("_sequence_number", "string", nullable=False, max_length=40),
+    SEQUENCE_NUMBER,
     Column("_approximate_creation_time", "timestamp", nullable=False),
 )
 
@@ -41,16 +42,32 @@ LEDGER_COLUMNS = (
 
 @dataclass(frozen=True)
 class StagingTable:
-    """A dataset's staging table: its values columns, then the per-row line, then constants."""
+    """A dataset's staging table: its values columns, then the per-row line, then constants.
+
+    `unique_columns` identify one change of a change stream: the item's keys and the change's
+    sequence number. Streams deliver a change at least once, so the table holds a change once
+    and its inserts skip the copies; other tables take every row (empty `unique_columns`).
+    """
 
     name: str
     value_columns: tuple[Column, ...]
+    unique_columns: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, dataset: Dataset) -> StagingTable:
         """The staging table of `dataset`."""
-        stream = STREAM_COLUMNS if dataset.is_change_stream else ()
-        return cls(name=dataset.table, value_columns=(*dataset.columns, *stream))
+        if not dataset.is_change_stream:
+            return cls(name=dataset.table, value_columns=dataset.columns)
+        return cls(
+            name=dataset.table,
+            value_columns=(*dataset.columns, *STREAM_COLUMNS),
+            unique_columns=(*dataset.keys, SEQUENCE_NUMBER.name),
+        )
+
+    @property
+    def skips_duplicates(self) -> bool:
+        """Whether inserts skip rows that repeat `unique_columns` instead of failing."""
+        return bool(self.unique_columns)
 
     @property
     def row_columns(self) -> tuple[Column, ...]:
@@ -68,7 +85,9 @@ def schema_statements(dialect: Dialect, datasets: Iterable[Dataset]) -> list[str
     statements = [dialect.create_table(LEDGER_TABLE, LEDGER_COLUMNS, primary_key=["ledger_key"])]
     for dataset in datasets:
         table = StagingTable.of(dataset)
-        statements.append(dialect.create_table(table.name, table.columns))
+        statements.append(
+            dialect.create_table(table.name, table.columns, unique=table.unique_columns)
+        )
     return statements
 
 

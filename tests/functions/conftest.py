@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlsplit
 from urllib.request import urlopen
 
+import boto3
 import pytest
 from localstack_client.session import Session
 
@@ -81,6 +82,9 @@ def aws(emulator_url: str, monkeypatch: pytest.MonkeyPatch) -> Session:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # Handlers make their clients from boto3's default session, which keeps the credentials it
+    # first found: a fresh one reads this test's (another test may have used another account).
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     return Session(localstack_host=urlsplit(emulator_url).netloc, region_name=REGION)
 
 

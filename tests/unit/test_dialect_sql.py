@@ -11,7 +11,7 @@ import pyodbc
 import pytest
 
 from functions.catalog import parse_platform
-from functions.loader.dialects import DIALECTS, UnnestInsertWriter
+from functions.loader.dialects import DIALECTS, UnnestInsertWriter, unique_constraint_name
 from functions.loader.load import BATCH_ROWS
 from functions.loader.schema import LOAD_CONSTANTS, StagingTable, schema_statements
 
@@ -41,6 +41,28 @@ from functions.loader.schema import LOAD_CONSTANTS, StagingTable, schema_stateme
 TABLE = StagingTable.of(DATASET)
 CONSTANTS = ("load-1", "s3://landing/incoming/science/results/r.csv", dt.datetime(2026, 11, 26))
 
+(STREAM,) = parse_platform(
+    {
+        "platform": "languages",
+        "datasets": [
+            {
+                "name": "progress",
+                "source": "dynamodb Progress (stream)",
+                "table": "languages_progress",
+                "format": "dynamodb-stream",
+                "keys": ["learner_id", "lesson_id"],
+                "columns": [
+                    {"name": "learner_id", "type": "integer", "nullable": False},
+                    {"name": "lesson_id", "type": "string", "max_length": 40, "nullable": False},
+                    {"name": "xp", "type": "integer"},
+                ],
+            }
+        ],
+    },
+    source="test",
+)
+STREAM_TABLE = StagingTable.of(STREAM)
+
 
 class RecordingCursor:
     """Records what a batch writer asks of its cursor."""
@@ -50,14 +72,19 @@ class RecordingCursor:
         self.fast_executemany = False
         self.connection = SimpleNamespace(maxwrite=0)
         self.fail_on_call = fail_on_call
+        # What the next statements report in `rowcount`; -1 (DB-API: not known) after them.
+        self.rowcounts: list[int] = []
+        self.rowcount = -1
 
     def execute(self, statement: str, parameters: list) -> None:
         if len(self.calls) == self.fail_on_call:
             raise pyodbc.DataError("22003", "refused")
         self.calls.append(("execute", (statement, parameters)))
+        self.rowcount = self.rowcounts.pop(0) if self.rowcounts else -1
 
     def executemany(self, statement: str, rows: list) -> None:
         self.calls.append(("executemany", (statement, rows, self.fast_executemany)))
+        self.rowcount = self.rowcounts.pop(0) if self.rowcounts else -1
 
     def setinputsizes(self, sizes: list) -> None:
         self.calls.append(("setinputsizes", sizes))
@@ -308,3 +335,182 @@ def test_sqlite_binds_decimals_dates_and_timestamps_as_text() -> None:
     assert converters["score"]("+001.5") == "1.50"
     assert converters["taken_on"]("2026-01-02") == "2026-01-02"
     assert converters["submitted_at"]("2026-01-02T03:04:05Z") == "2026-01-02 03:04:05.000000"
+
+
+STREAM_COLUMNS_MSSQL = (
+    "[learner_id] bigint NOT NULL, [lesson_id] nvarchar(40) NOT NULL, [xp] bigint, "
+    "[_event_name] nvarchar(6) NOT NULL, [_sequence_number] nvarchar(40) NOT NULL, "
+    "[_approximate_creation_time] datetime2(6) NOT NULL, [_source_line] bigint NOT NULL, "
+    "[_load_id] nvarchar(36) NOT NULL, [_source_object] nvarchar(2048) NOT NULL, "
+    "[_loaded_at] datetime2(6) NOT NULL"
+)
+
+
+def test_a_change_stream_table_is_unique_on_keys_and_sequence_number() -> None:
+    assert STREAM_TABLE.unique_columns == ("learner_id", "lesson_id", "_sequence_number")
+    assert STREAM_TABLE.skips_duplicates
+    assert (TABLE.unique_columns, TABLE.skips_duplicates) == ((), False)
+
+
+def test_sql_server_ddl_of_a_change_stream_ignores_duplicate_keys() -> None:
+    _, staging = schema_statements(DIALECTS["mssql"], [STREAM])
+
+    assert staging == (
+        "IF OBJECT_ID(N'languages_progress', N'U') IS NULL CREATE TABLE [languages_progress] ("
+        + STREAM_COLUMNS_MSSQL
+        + ", CONSTRAINT [_unique_languages_progress] UNIQUE NONCLUSTERED "
+        "([learner_id], [lesson_id], [_sequence_number]) WITH (IGNORE_DUP_KEY = ON))"
+    )
+
+
+def test_postgresql_and_sqlite_ddl_of_a_change_stream_has_a_unique_constraint() -> None:
+    _, postgresql = schema_statements(DIALECTS["postgresql"], [STREAM])
+    _, sqlite = schema_statements(DIALECTS["sqlite"], [STREAM])
+
+    assert postgresql == (
+        'CREATE TABLE IF NOT EXISTS "languages_progress" ("learner_id" bigint NOT NULL, '
+        '"lesson_id" varchar(40) NOT NULL, "xp" bigint, "_event_name" varchar(6) NOT NULL, '
+        '"_sequence_number" varchar(40) NOT NULL, '
+        '"_approximate_creation_time" timestamp(6) NOT NULL, "_source_line" bigint NOT NULL, '
+        '"_load_id" varchar(36) NOT NULL, "_source_object" varchar(2048) NOT NULL, '
+        '"_loaded_at" timestamp(6) NOT NULL, CONSTRAINT "_unique_languages_progress" '
+        'UNIQUE ("learner_id", "lesson_id", "_sequence_number"))'
+    )
+    assert sqlite == (
+        'CREATE TABLE IF NOT EXISTS "languages_progress" ("learner_id" INTEGER NOT NULL, '
+        '"lesson_id" TEXT NOT NULL, "xp" INTEGER, "_event_name" TEXT NOT NULL, '
+        '"_sequence_number" TEXT NOT NULL, "_approximate_creation_time" TEXT NOT NULL, '
+        '"_source_line" INTEGER NOT NULL, "_load_id" TEXT NOT NULL, '
+        '"_source_object" TEXT NOT NULL, "_loaded_at" TEXT NOT NULL, '
+        'CONSTRAINT "_unique_languages_progress" '
+        'UNIQUE ("learner_id", "lesson_id", "_sequence_number"))'
+    )
+
+
+def test_constraint_names_stay_within_postgresql_63_characters() -> None:
+    # GIVEN two tables of the catalog's longest name, alike but for their last character
+    longest = "t" * 62 + "1"
+    sibling = "t" * 62 + "2"
+
+    # THEN each name fits, says whose it is, and differs from the other's
+    named = unique_constraint_name(longest)
+    assert (len(named), named.startswith("_unique_" + "t" * 46 + "_")) == (63, True)
+    assert named == unique_constraint_name(longest)
+    assert named != unique_constraint_name(sibling)
+    assert unique_constraint_name("t" * 55) == "_unique_" + "t" * 55
+
+
+def test_sqlite_skips_duplicates_with_insert_or_ignore() -> None:
+    sqlite = DIALECTS["sqlite"]
+    cursor = RecordingCursor()
+    writer = sqlite.batch_writer(
+        cursor,
+        STREAM_TABLE.name,
+        STREAM_TABLE.row_columns,
+        LOAD_CONSTANTS,
+        CONSTANTS,
+        skip_duplicates=True,
+    )
+
+    with writer:
+        writer.write([[1], ["L1"], [10], ["INSERT"], ["7"], ["2026-11-26 10:00:00.000000"], [1]])
+
+    names = (
+        '"learner_id", "lesson_id", "xp", "_event_name", "_sequence_number", '
+        '"_approximate_creation_time", "_source_line", "_load_id", "_source_object", "_loaded_at"'
+    )
+    values = "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    assert cursor.calls[0][1][0] == (
+        f'INSERT INTO "languages_progress" ({names}) {values} ON CONFLICT DO NOTHING'
+    )
+    assert sqlite.insert_statement(STREAM_TABLE.name, STREAM_TABLE.columns) == (
+        f'INSERT INTO "languages_progress" ({names}) {values}'
+    )
+
+
+def test_postgresql_skips_duplicates_with_on_conflict_do_nothing() -> None:
+    statement = DIALECTS["postgresql"].unnest_insert_statement(
+        STREAM_TABLE.name, STREAM_TABLE.row_columns, LOAD_CONSTANTS, skip_duplicates=True
+    )
+
+    assert statement == (
+        'INSERT INTO "languages_progress" ("learner_id", "lesson_id", "xp", "_event_name", '
+        '"_sequence_number", "_approximate_creation_time", "_source_line", "_load_id", '
+        '"_source_object", "_loaded_at") SELECT unnest(CAST(? AS bigint[])), '
+        "unnest(CAST(? AS text[])), unnest(CAST(? AS bigint[])), unnest(CAST(? AS text[])), "
+        "unnest(CAST(? AS text[])), unnest(CAST(? AS timestamp[])), "
+        "unnest(CAST(? AS bigint[])), CAST(? AS varchar(36)), CAST(? AS varchar(2048)), "
+        "CAST(? AS timestamp(6)) ON CONFLICT DO NOTHING"
+    )
+
+
+def test_sql_server_inserts_a_change_stream_with_the_plain_statement() -> None:
+    # IGNORE_DUP_KEY on the constraint skips the duplicates: the INSERT is the same either way.
+    statements = []
+    for skip_duplicates in (False, True):
+        cursor = RecordingCursor()
+        writer = DIALECTS["mssql"].batch_writer(
+            cursor,
+            STREAM_TABLE.name,
+            STREAM_TABLE.row_columns,
+            LOAD_CONSTANTS,
+            CONSTANTS,
+            skip_duplicates=skip_duplicates,
+        )
+        with writer:
+            writer.write([[1], ["L1"], [10], ["INSERT"], ["7"], [dt.datetime(2026, 1, 1)], [1]])
+        statements.append(cursor.calls[1][1][0])
+
+    assert (
+        statements[0]
+        == statements[1]
+        == (
+            "INSERT INTO [languages_progress] ([learner_id], [lesson_id], [xp], [_event_name], "
+            "[_sequence_number], [_approximate_creation_time], [_source_line], [_load_id], "
+            "[_source_object], [_loaded_at]) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+    )
+
+
+def test_postgresql_adds_up_the_rows_each_statement_inserted() -> None:
+    cursor = RecordingCursor()
+    cursor.rowcounts = [5000, 4990, 3]
+    writer = DIALECTS["postgresql"].batch_writer(
+        cursor, TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS, skip_duplicates=True
+    )
+
+    with writer:
+        writer.write(columns_of(12000))
+
+    assert writer.inserted_rows == 5000 + 4990 + 3
+
+
+def test_a_row_count_the_driver_does_not_know_leaves_the_total_unknown() -> None:
+    cursor = RecordingCursor()
+    cursor.rowcounts = [5000, -1, 2000]
+    writer = DIALECTS["postgresql"].batch_writer(
+        cursor, TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
+    )
+
+    with writer:
+        writer.write(columns_of(12000))
+
+    assert writer.inserted_rows is None
+
+
+def test_sqlite_counts_inserted_rows_and_sql_server_does_not() -> None:
+    # GIVEN cursors whose one executemany of 3 rows reports 2 inserted (a duplicate skipped)
+    counted = {}
+    for dialect in ("sqlite", "mssql"):
+        cursor = RecordingCursor()
+        cursor.rowcounts = [2]
+        writer = DIALECTS[dialect].batch_writer(
+            cursor, TABLE.name, TABLE.row_columns, LOAD_CONSTANTS, CONSTANTS
+        )
+        with writer:
+            writer.write(columns_of(3))
+        counted[dialect] = writer.inserted_rows
+
+    # THEN SQLite takes the count; pyodbc reports -1 after every executemany, so SQL Server's
+    # count is not known, whatever the cursor says
+    assert counted == {"sqlite": 2, "mssql": None}

@@ -51,7 +51,7 @@ def test_sample_estate_is_four_platforms_in_three_accounts(environment):
     assert len(hub.platforms) == 4
     assert len({p.account_id for p in hub.platforms}) == 3
     spokes = [parsed_config(stack) for stack in SPOKE_STACKS if stack.startswith(f"{environment}-")]
-    assert sum(1 for spoke in spokes if spoke.platform.dynamodb_tables) == 1
+    assert sum(1 for spoke in spokes if spoke.change_streams) == 1
 
 
 @pytest.mark.parametrize("stack", SPOKE_STACKS)

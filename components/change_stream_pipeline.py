@@ -1,0 +1,444 @@
+"""Example 2 in a platform account: the changes of its DynamoDB tables reach the staging bucket
+(through the forwarder and writer functions, or natively), and the copier sends each file across
+the account boundary, through the VPC's S3 endpoint, into the hub's landing bucket.
+
+    table stream -> forwarder -> Kinesis -> writer -> Firehose -> staging  (pipeline: lambda)
+    table -> Kinesis (DynamoDB's destination) -> Firehose -> staging        (pipeline: native)
+    staging -> copier (in the VPC) -> S3 endpoint -> hub landing incoming/<platform>/<dataset>/
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.alarms import Metric, metric_alarm
+from components.alert_topic import AlertTopic, AlertTopicArgs
+from components.change_delivery import (
+    ERRORS_PREFIX,
+    SOURCE_PREFIXES,
+    ChangeDelivery,
+    ChangeDeliveryArgs,
+    half_retention_ms,
+)
+from components.dataset_catalog import catalog_assets
+from components.pipeline_function import FunctionSpec, PipelineFunction, PipelineFunctionArgs
+from components.policy_documents import operations_key_policy
+from components.secure_bucket import ExpiringPrefix, SecureBucket, SecureBucketArgs
+from components.security_rules import HTTPS, tcp_rule
+from components.service_key import ServiceKey, ServiceKeyArgs
+from components.stream_policies import (
+    CopierGrants,
+    ForwarderGrants,
+    WriterGrants,
+    copier_policy,
+    forwarder_policy,
+    staging_endpoint_policy,
+    writer_policy,
+)
+from contract import HubOutputs
+from stack_config import ChangeStreams, StreamedTable
+
+FORWARDER_PACKAGES = ["functions.stream_forwarder", "functions.streams", "functions.catalog"]
+WRITER_PACKAGES = ["functions.firehose_writer", "functions.streams"]
+COPIER_PACKAGES = ["functions.cross_account_copier", "functions.streams", "functions.catalog"]
+# DynamoDB keeps stream records for 24 hours, whatever the table.
+DYNAMODB_STREAM_RETENTION_HOURS = 24
+# A table's stream must carry the item after the change: the envelope's new image.
+STREAM_VIEW_TYPES = ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
+# S3 notifications are asynchronous: Lambda retries a failed copy twice, the most it allows.
+ASYNC_RETRIES = 2
+# Firehose names (hence the staging keys) are unique per delivery; noncurrent versions only
+# arise from the bucket's own housekeeping.
+STAGING_NONCURRENT_DAYS = 1
+
+
+@dataclass(frozen=True)
+class ChangeStreamPipelineArgs:
+    platform: str
+    environment: str
+    account_id: str
+    region: str
+    settings: ChangeStreams
+    hub: HubOutputs
+    vpc_id: str
+    subnet_ids: list[pulumi.Input[str]]
+    route_table_id: pulumi.Input[str]
+    # Looks the platform's tables up in its own account.
+    provider: aws.Provider
+    tags: dict[str, str]
+
+
+class ChangeStreamPipeline(pulumi.ComponentResource):
+    """Staging bucket, deliveries per table, functions, the copier and its S3 endpoint."""
+
+    copier_role_arn: pulumi.Output[str]
+    copier_endpoint_id: pulumi.Output[str]
+    staging_bucket_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ChangeStreamPipelineArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("reporting:streams:ChangeStreamPipeline", name, None, opts)
+        self._name = name
+        self._args = args
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+        self._prefix = f"reporting-{args.environment}-{args.platform}"
+        key = ServiceKey(
+            f"{name}-key",
+            ServiceKeyArgs(
+                "Change streams: Kinesis, Firehose, staging objects, queues, logs and alerts",
+                operations_key_policy(
+                    args.account_id, args.region, ("firehose", "kinesis", "s3", "sns", "sqs")
+                ),
+                args.tags,
+            ),
+            opts=child,
+        )
+        self._key_arn = key.arn
+        alerts = AlertTopic(
+            f"{name}-alerts", AlertTopicArgs(args.account_id, key.arn, args.tags), opts=child
+        )
+        self._alert_topic_arn = alerts.arn
+        staging = SecureBucket(
+            f"{name}-staging",
+            SecureBucketArgs(
+                key_arn=key.arn,
+                expiring_prefixes=[
+                    ExpiringPrefix(prefix, settings.staging_expiry_days)
+                    for prefix in (*SOURCE_PREFIXES.values(), ERRORS_PREFIX)
+                ],
+                noncurrent_version_expiry_days=STAGING_NONCURRENT_DAYS,
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        deliveries = {
+            streamed.table: ChangeDelivery(
+                f"{name}-{_dashed(streamed.dataset)}",
+                ChangeDeliveryArgs(
+                    resource_prefix=self._prefix,
+                    streamed=streamed,
+                    settings=settings,
+                    account_id=args.account_id,
+                    bucket_arn=staging.arn,
+                    key_arn=key.arn,
+                    alert_topic_arn=alerts.arn,
+                    tags=args.tags,
+                ),
+                opts=child,
+            )
+            for streamed in settings.tables
+        }
+        if settings.pipeline == "native":
+            for streamed in settings.tables:
+                aws.dynamodb.KinesisStreamingDestination(
+                    f"{name}-{_dashed(streamed.dataset)}-destination",
+                    table_name=streamed.table,
+                    stream_arn=deliveries[streamed.table].kinesis_stream_arn,
+                    # The copier orders changes by this time: the finest DynamoDB offers.
+                    approximate_creation_date_time_precision="MICROSECOND",
+                    opts=child,
+                )
+        else:
+            self._forwarder(deliveries)
+            self._writer(deliveries)
+        endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-s3-endpoint",
+            vpc_id=args.vpc_id,
+            service_name=f"com.amazonaws.{args.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[args.route_table_id],
+            policy=pulumi.Output.json_dumps(
+                pulumi.Output.all(
+                    staging.arn, args.hub.landing_bucket_arn, args.hub.account_id
+                ).apply(
+                    lambda values: staging_endpoint_policy(
+                        values[0], values[1], [args.account_id, values[2]]
+                    )
+                )
+            ),
+            tags={**args.tags, "Name": f"{name}-s3"},
+            opts=child,
+        )
+        copier = self._copier(staging, endpoint)
+        self.copier_role_arn = copier.role_arn
+        self.copier_endpoint_id = endpoint.id
+        self.staging_bucket_name = staging.bucket_name
+        self.register_outputs(
+            {
+                "copier_role_arn": self.copier_role_arn,
+                "copier_endpoint_id": self.copier_endpoint_id,
+                "staging_bucket_name": self.staging_bucket_name,
+            }
+        )
+
+    def _function_args(self, spec: FunctionSpec) -> PipelineFunctionArgs:
+        functions = self._args.settings.functions
+        return PipelineFunctionArgs(
+            spec=spec,
+            account_id=self._args.account_id,
+            architecture=functions.architecture,
+            memory_mb=functions.memory_mb,
+            timeout_seconds=functions.timeout_seconds,
+            layer_arns=[functions.powertools_layer_arn],
+            log_retention_days=functions.log_retention_days,
+            key_arn=self._key_arn,
+            alert_topic_arn=self._alert_topic_arn,
+            tags=self._args.tags,
+        )
+
+    def _stream_mapping(
+        self, name: str, source_arn: pulumi.Input[str], function: PipelineFunction
+    ) -> aws.lambda_.EventSourceMapping:
+        """A stream trigger that reports partial failures, halves a failing batch to isolate
+        a poison record, gives up after bounded retries and sends what it gave up on to the
+        function's failure queue. TRIM_HORIZON: changes made before the first deployment
+        (within the stream's retention) are not lost."""
+        functions = self._args.settings.functions
+        return aws.lambda_.EventSourceMapping(
+            name,
+            event_source_arn=source_arn,
+            function_name=function.function_arn,
+            starting_position="TRIM_HORIZON",
+            batch_size=functions.batch_size,
+            function_response_types=["ReportBatchItemFailures"],
+            bisect_batch_on_function_error=True,
+            maximum_retry_attempts=functions.maximum_retry_attempts,
+            maximum_record_age_in_seconds=functions.maximum_record_age_seconds,
+            destination_config={"on_failure": {"destination_arn": function.failure_queue_arn}},
+            tags=self._args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _iterator_age_alarm(self, name: str, function: PipelineFunction, hours: int) -> None:
+        metric_alarm(
+            name,
+            description="Stream records wait more than half their retention for the function",
+            metric=Metric(
+                "AWS/Lambda", "IteratorAge", "Maximum", {"FunctionName": function.function_name}
+            ),
+            topic_arn=self._alert_topic_arn,
+            tags=self._args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+            threshold=half_retention_ms(hours),
+        )
+
+    def _forwarder(self, deliveries: dict[str, ChangeDelivery]) -> None:
+        args = self._args
+        tables = args.settings.tables
+        stream_arns = [self._table_stream_arn(streamed) for streamed in tables]
+        routes = {
+            streamed.table: {
+                "dataset": f"{args.platform}/{streamed.dataset}",
+                "stream": deliveries[streamed.table].kinesis_stream_name,
+            }
+            for streamed in tables
+        }
+        kinesis_arns = [delivery.kinesis_stream_arn for delivery in deliveries.values()]
+        forwarder = PipelineFunction(
+            f"{self._name}-forwarder",
+            self._function_args(
+                FunctionSpec(
+                    function_name=f"{self._prefix}-stream-forwarder",
+                    description="Stream forwarder (DynamoDB stream to Kinesis)",
+                    handler="functions.stream_forwarder.handler.lambda_handler",
+                    packages=FORWARDER_PACKAGES,
+                    environment={
+                        "STREAM_ROUTES": pulumi.Output.json_dumps(routes),
+                        "POWERTOOLS_SERVICE_NAME": "stream-forwarder",
+                    },
+                    policy=lambda logs, queue: pulumi.Output.all(
+                        pulumi.Output.all(*stream_arns),
+                        pulumi.Output.all(*kinesis_arns),
+                        self._key_arn,
+                    ).apply(
+                        lambda arns: forwarder_policy(
+                            ForwarderGrants(arns[0], arns[1], arns[2], queue, logs)
+                        )
+                    ),
+                    code_assets=catalog_assets(),
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for streamed, stream_arn in zip(tables, stream_arns, strict=True):
+            self._stream_mapping(
+                f"{self._name}-{_dashed(streamed.dataset)}-changes", stream_arn, forwarder
+            )
+        self._iterator_age_alarm(
+            f"{self._name}-forwarder-iterator-age", forwarder, DYNAMODB_STREAM_RETENTION_HOURS
+        )
+
+    def _writer(self, deliveries: dict[str, ChangeDelivery]) -> None:
+        pairs = [
+            pulumi.Output.all(d.kinesis_stream_name, d.delivery_stream_name)
+            for d in deliveries.values()
+        ]
+        kinesis_arns = [delivery.kinesis_stream_arn for delivery in deliveries.values()]
+        delivery_arns = [delivery.delivery_stream_arn for delivery in deliveries.values()]
+        writer = PipelineFunction(
+            f"{self._name}-writer",
+            self._function_args(
+                FunctionSpec(
+                    function_name=f"{self._prefix}-firehose-writer",
+                    description="Firehose writer (Kinesis to Firehose)",
+                    handler="functions.firehose_writer.handler.lambda_handler",
+                    packages=WRITER_PACKAGES,
+                    environment={
+                        "DELIVERY_ROUTES": pulumi.Output.all(*pairs).apply(
+                            lambda rows: json.dumps(dict(rows), sort_keys=True)
+                        ),
+                        "POWERTOOLS_SERVICE_NAME": "firehose-writer",
+                    },
+                    policy=lambda logs, queue: pulumi.Output.all(
+                        pulumi.Output.all(*kinesis_arns),
+                        pulumi.Output.all(*delivery_arns),
+                        self._key_arn,
+                    ).apply(
+                        lambda arns: writer_policy(
+                            WriterGrants(arns[0], arns[1], arns[2], queue, logs)
+                        )
+                    ),
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for streamed in self._args.settings.tables:
+            self._stream_mapping(
+                f"{self._name}-{_dashed(streamed.dataset)}-envelopes",
+                deliveries[streamed.table].kinesis_stream_arn,
+                writer,
+            )
+        self._iterator_age_alarm(
+            f"{self._name}-writer-iterator-age",
+            writer,
+            self._args.settings.kinesis_retention_hours,
+        )
+
+    def _copier(self, staging: SecureBucket, endpoint: aws.ec2.VpcEndpoint) -> PipelineFunction:
+        args = self._args
+        security_group = aws.ec2.SecurityGroup(
+            f"{self._name}-copier-sg",
+            description="Cross-account copier: S3 through the gateway endpoint only",
+            vpc_id=args.vpc_id,
+            ingress=[],
+            egress=endpoint.prefix_list_id.apply(
+                lambda prefix_list: [
+                    tcp_rule(
+                        "S3 through the gateway endpoint", HTTPS, prefix_list_ids=[prefix_list]
+                    )
+                ]
+            ),
+            tags={**args.tags, "Name": f"{self._name}-copier-sg"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        source_prefixes = sorted(SOURCE_PREFIXES.values())
+        copier = PipelineFunction(
+            f"{self._name}-copier",
+            self._function_args(
+                FunctionSpec(
+                    function_name=f"{self._prefix}-cross-account-copier",
+                    description="Cross-account copier (staging to the hub's landing bucket)",
+                    handler="functions.cross_account_copier.handler.lambda_handler",
+                    packages=COPIER_PACKAGES,
+                    environment={
+                        "LANDING_BUCKET": args.hub.landing_bucket_name,
+                        "LANDING_ACCOUNT_ID": args.hub.account_id,
+                        "LANDING_KEY_ARN": args.hub.landing_key_arn,
+                        "PLATFORM": args.platform,
+                        "POWERTOOLS_SERVICE_NAME": "cross-account-copier",
+                    },
+                    policy=lambda logs, queue: pulumi.Output.all(
+                        staging.arn,
+                        self._key_arn,
+                        args.hub.landing_bucket_arn,
+                        args.hub.landing_key_arn,
+                    ).apply(
+                        lambda arns: copier_policy(
+                            CopierGrants(
+                                staging_bucket_arn=arns[0],
+                                staging_key_arn=arns[1],
+                                landing_bucket_arn=arns[2],
+                                landing_key_arn=arns[3],
+                                platform=args.platform,
+                                failure_queue_arn=queue,
+                                log_group_arn=logs,
+                            ),
+                            source_prefixes,
+                        )
+                    ),
+                    code_assets=catalog_assets(),
+                    vpc_config={
+                        "subnet_ids": args.subnet_ids,
+                        "security_group_ids": [security_group.id],
+                    },
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=self)
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{self._name}-copier-async",
+            function_name=copier.function_name,
+            maximum_retry_attempts=ASYNC_RETRIES,
+            destination_config={"on_failure": {"destination": copier.failure_queue_arn}},
+            opts=child,
+        )
+        permission = aws.lambda_.Permission(
+            f"{self._name}-copier-s3-invoke",
+            action="lambda:InvokeFunction",
+            function=copier.function_name,
+            principal="s3.amazonaws.com",
+            source_arn=staging.arn,
+            source_account=args.account_id,
+            opts=child,
+        )
+        aws.s3.BucketNotification(
+            f"{self._name}-copier-trigger",
+            bucket=staging.bucket_name,
+            lambda_functions=[
+                {
+                    "lambda_function_arn": copier.function_arn,
+                    "events": ["s3:ObjectCreated:*"],
+                    "filter_prefix": prefix,
+                }
+                for prefix in source_prefixes
+            ],
+            # S3 validates the destination when the notification is saved: the permission first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+        return copier
+
+    def _table_stream_arn(self, streamed: StreamedTable) -> pulumi.Output[str]:
+        """The stream of an existing table, looked up in the platform account; a table without
+        a stream of new images stops the deployment with the command that enables one."""
+        table = aws.dynamodb.get_table_output(
+            name=streamed.table,
+            opts=pulumi.InvokeOutputOptions(parent=self, provider=self._args.provider),
+        )
+        return pulumi.Output.all(
+            table.stream_enabled, table.stream_view_type, table.stream_arn
+        ).apply(lambda found: _checked_stream_arn(streamed.table, *found))
+
+
+def _dashed(dataset: str) -> str:
+    """Dataset names take '_'; resource names read better with '-'."""
+    return dataset.replace("_", "-")
+
+
+def _checked_stream_arn(
+    table: str, enabled: bool | None, view_type: str | None, stream_arn: str | None
+) -> str:
+    if enabled and view_type in STREAM_VIEW_TYPES and stream_arn:
+        return stream_arn
+    raise ValueError(
+        f"DynamoDB table '{table}' has no stream of new images (stream enabled: {bool(enabled)}, "
+        f"view type: {view_type or 'none'}); enable one with `aws dynamodb update-table "
+        f"--table-name {table} --stream-specification "
+        "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES` (docs/change-streams.md)"
+    )

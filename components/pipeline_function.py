@@ -1,0 +1,154 @@
+"""One function of the change-stream pipeline: its role, log group, failure queue and alarms.
+
+The failure queue receives what the function gives up on: an event source mapping's on-failure
+record (the shard and sequence range of a batch) or an asynchronous event after its retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.alarms import Metric, metric_alarm
+from components.function_package import function_archive
+from components.policy_documents import Document, lambda_trust_policy, tls_only_queue_policy
+
+RUNTIME = "python3.12"
+FAILURE_QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What differs between the pipeline's functions."""
+
+    function_name: str
+    description: str
+    handler: str
+    packages: list[str]
+    environment: dict[str, pulumi.Input[str]]
+    # Builds the role policy from the log group's and the failure queue's ARNs.
+    policy: Callable[[str, str], pulumi.Input[Document]]
+    code_assets: dict[str, pulumi.Asset] = field(default_factory=dict)
+    vpc_config: dict[str, pulumi.Input] | None = None
+
+
+@dataclass(frozen=True)
+class PipelineFunctionArgs:
+    spec: FunctionSpec
+    account_id: str
+    architecture: str
+    memory_mb: int
+    timeout_seconds: int
+    layer_arns: list[str]
+    log_retention_days: int
+    key_arn: pulumi.Input[str]
+    alert_topic_arn: pulumi.Input[str]
+    tags: dict[str, str]
+
+
+class PipelineFunction(pulumi.ComponentResource):
+    """A Lambda function with least-privilege role, encrypted logs and failure queue, alarms."""
+
+    function_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    failure_queue_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: PipelineFunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("reporting:functions:PipelineFunction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        spec = args.spec
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{spec.function_name}",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.key_arn,
+            tags=args.tags,
+            opts=child,
+        )
+        failure_queue = aws.sqs.Queue(
+            f"{name}-failures",
+            kms_master_key_id=args.key_arn,
+            message_retention_seconds=FAILURE_QUEUE_RETENTION_SECONDS,
+            tags=args.tags,
+            opts=child,
+        )
+        aws.sqs.QueuePolicy(
+            f"{name}-failures-policy",
+            queue_url=failure_queue.url,
+            policy=pulumi.Output.json_dumps(failure_queue.arn.apply(tls_only_queue_policy)),
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=pulumi.Output.json_dumps(lambda_trust_policy(args.account_id)),
+            tags=args.tags,
+            opts=child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=pulumi.Output.json_dumps(
+                pulumi.Output.all(log_group.arn, failure_queue.arn).apply(
+                    lambda arns: spec.policy(arns[0], arns[1])
+                )
+            ),
+            opts=child,
+        )
+        function = aws.lambda_.Function(
+            f"{name}-function",
+            name=spec.function_name,
+            description=spec.description,
+            role=role.arn,
+            runtime=RUNTIME,
+            handler=spec.handler,
+            architectures=[args.architecture],
+            code=function_archive(spec.packages, spec.code_assets),
+            layers=args.layer_arns,
+            memory_size=args.memory_mb,
+            timeout=args.timeout_seconds,
+            vpc_config=spec.vpc_config,
+            logging_config={"log_format": "JSON", "log_group": log_group.name},
+            environment={"variables": spec.environment},
+            tags=args.tags,
+            # The role must grant logs (and networking) before the first invocation.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+        )
+        metric_alarm(
+            f"{name}-errors",
+            description=f"{spec.description}: invocations failed",
+            metric=Metric("AWS/Lambda", "Errors", "Sum", {"FunctionName": function.name}),
+            topic_arn=args.alert_topic_arn,
+            tags=args.tags,
+            opts=child,
+        )
+        metric_alarm(
+            f"{name}-failures-queued",
+            description=f"{spec.description}: records gave up and wait in the failure queue",
+            metric=Metric(
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                "Maximum",
+                {"QueueName": failure_queue.name},
+            ),
+            topic_arn=args.alert_topic_arn,
+            tags=args.tags,
+            opts=child,
+        )
+        self.function_name = function.name
+        self.function_arn = function.arn
+        self.role_arn = role.arn
+        self.failure_queue_arn = failure_queue.arn
+        self.register_outputs(
+            {
+                "function_name": self.function_name,
+                "function_arn": self.function_arn,
+                "role_arn": self.role_arn,
+                "failure_queue_arn": self.failure_queue_arn,
+            }
+        )

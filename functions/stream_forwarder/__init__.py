@@ -1,0 +1,1 @@
+"""The stream forwarder: a table's DynamoDB stream records, as change envelopes, to Kinesis."""

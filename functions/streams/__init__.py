@@ -1,0 +1,1 @@
+"""Code the stream pipeline's functions share: change envelopes, batching and retries."""

@@ -39,6 +39,8 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-## bench: loader throughput and memory against PostgreSQL (results go in docs/benchmarks.md)
+## bench: loader throughput and memory against PostgreSQL, then the stream functions' throughput
+## on a moto server, zip sizes and import times (results go in docs/benchmarks.md)
 bench: setup
 	$(POSTGRES) && $(PY) bench/loader_bench.py
+	$(PY) bench/stream_bench.py

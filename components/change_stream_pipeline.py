@@ -262,6 +262,7 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
                         )
                     ),
                     code_assets=catalog_assets(),
+                    parks_poison=True,
                 )
             ),
             opts=pulumi.ResourceOptions(parent=self),

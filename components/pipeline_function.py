@@ -1,7 +1,8 @@
 """One function of the change-stream pipeline: its role, log group, failure queue and alarms.
 
 The failure queue receives what the function gives up on: an event source mapping's on-failure
-record (the shard and sequence range of a batch) or an asynchronous event after its retries.
+record (the shard and sequence range of a batch), an asynchronous event after its retries, or a
+poison record the function parks there itself.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class FunctionSpec:
     policy: Callable[[str, str], pulumi.Input[Document]]
     code_assets: dict[str, pulumi.Asset] = field(default_factory=dict)
     vpc_config: dict[str, pulumi.Input] | None = None
+    # The function parks poison records in its failure queue itself (DEAD_LETTER_QUEUE_URL).
+    parks_poison: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,12 @@ class PipelineFunction(pulumi.ComponentResource):
             timeout=args.timeout_seconds,
             vpc_config=spec.vpc_config,
             logging_config={"log_format": "JSON", "log_group": log_group.name},
-            environment={"variables": spec.environment},
+            environment={
+                "variables": {
+                    **spec.environment,
+                    **({"DEAD_LETTER_QUEUE_URL": failure_queue.url} if spec.parks_poison else {}),
+                }
+            },
             tags=args.tags,
             # The role must grant logs (and networking) before the first invocation.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),

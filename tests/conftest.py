@@ -1,4 +1,6 @@
-"""Shared fixtures: mocked runs of the real program with the real stack files."""
+"""Shared fixtures: mocked runs of the real program with the real stack files here; the
+emulator, databases and account fixtures of the function and end-to-end tests in
+`service_fixtures`."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from stack_helpers import ALL_STACKS, ENVIRONMENTS, HUB_STACKS, SPOKE_STACKS
 
 from offline.engine import StackRun
 from offline.estate import Estate, run_environment
+
+pytest_plugins = ["service_fixtures"]
 
 
 @pytest.fixture(scope="session")

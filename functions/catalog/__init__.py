@@ -1,6 +1,12 @@
 """The dataset catalog: which files the landing bucket accepts and the tables they load into."""
 
-from functions.catalog.bundle import BUNDLE_NAME, catalog_bundle, load_catalog_bundle
+from functions.catalog.bundle import (
+    BUNDLE_NAME,
+    PACKAGED_BUNDLE,
+    bundle_file,
+    catalog_bundle,
+    load_catalog_bundle,
+)
 from functions.catalog.model import (
     COLUMN_TYPES,
     FILE_FORMATS,
@@ -19,11 +25,13 @@ __all__ = [
     "FILE_FORMATS",
     "LEDGER_TABLE",
     "MAX_DECIMAL_PRECISION",
+    "PACKAGED_BUNDLE",
     "Catalog",
     "CatalogError",
     "Column",
     "Dataset",
     "UnknownDatasetError",
+    "bundle_file",
     "catalog_bundle",
     "load_catalog",
     "load_catalog_bundle",

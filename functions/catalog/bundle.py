@@ -4,12 +4,20 @@ deploy time from `datasets/*.yaml` (validated on the way) and read at cold start
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from functions.catalog.model import Catalog, CatalogError
 from functions.catalog.reader import catalog_from_documents, read_documents
 
 BUNDLE_NAME = "catalog.json"
+# Where a deployment puts the bundle in a function's package: beside `functions/`.
+PACKAGED_BUNDLE = Path(__file__).resolve().parents[2] / BUNDLE_NAME
+
+
+def bundle_file(environment: Mapping[str, str]) -> Path:
+    """The bundle a function reads: CATALOG_FILE, or the one in its package."""
+    return Path(environment.get("CATALOG_FILE") or PACKAGED_BUNDLE)
 
 
 def catalog_bundle(directory: str | Path) -> str:

@@ -12,18 +12,21 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from functions.catalog import Catalog
 from functions.cross_account_copier.conversion import convert_records
 from functions.cross_account_copier.landing_requests import add_landing_conditions
 from functions.cross_account_copier.routing import Route, StagingFileError, route
-from functions.cross_account_copier.settings import CopierSettings, SettingsError
+from functions.cross_account_copier.settings import CopierSettings
 from functions.streams.envelope import Projection
+from functions.streams.environment import SettingsError
+
+if TYPE_CHECKING:
+    from boto3.s3.transfer import TransferConfig
 
 # CopyObject's limit; the managed copy switches to a multipart copy of parts at and above it.
 COPY_OBJECT_LIMIT = 5 * 1024**3
@@ -142,6 +145,9 @@ class CrossAccountCopier:
 
 
 def _transfer_config(multipart_threshold: int, part_bytes: int) -> TransferConfig:
+    # Imported on first use, as boto3 is (see handler.py).
+    from boto3.s3.transfer import TransferConfig  # noqa: PLC0415
+
     # The CRT transfer client sends no botocore events: the landing conditions would be left out.
     return TransferConfig(
         multipart_threshold=multipart_threshold,

@@ -7,17 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from functions.catalog import BUNDLE_NAME
+from functions.catalog import bundle_file
+from functions.streams.environment import SettingsError, required
 
-# Where the deployment puts the catalog bundle in the function's package: beside `functions/`.
-DEFAULT_CATALOG_FILE = Path(__file__).resolve().parents[2] / BUNDLE_NAME
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 # A key ARN, never a key id or alias: S3 resolves those in the caller's (the source) account.
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:([0-9]{12}):key/[A-Za-z0-9-]+")
-
-
-class SettingsError(ValueError):
-    """A required environment variable is missing or invalid; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -33,10 +28,10 @@ class CopierSettings:
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> CopierSettings:
         """Reads LANDING_BUCKET, LANDING_ACCOUNT_ID, LANDING_KEY_ARN, PLATFORM, CATALOG_FILE."""
-        account_id = _required(environment, "LANDING_ACCOUNT_ID")
+        account_id = required(environment, "LANDING_ACCOUNT_ID")
         if not ACCOUNT_ID.fullmatch(account_id):
             raise SettingsError("environment variable LANDING_ACCOUNT_ID must be 12 digits")
-        key_arn = _required(environment, "LANDING_KEY_ARN")
+        key_arn = required(environment, "LANDING_KEY_ARN")
         key_match = KMS_KEY_ARN.fullmatch(key_arn)
         if key_match is None:
             raise SettingsError("environment variable LANDING_KEY_ARN must be a KMS key ARN")
@@ -45,16 +40,9 @@ class CopierSettings:
                 "environment variable LANDING_KEY_ARN must be a key of LANDING_ACCOUNT_ID"
             )
         return cls(
-            landing_bucket=_required(environment, "LANDING_BUCKET"),
+            landing_bucket=required(environment, "LANDING_BUCKET"),
             landing_account_id=account_id,
             landing_key_arn=key_arn,
-            platform=_required(environment, "PLATFORM"),
-            catalog_file=Path(environment.get("CATALOG_FILE") or DEFAULT_CATALOG_FILE),
+            platform=required(environment, "PLATFORM"),
+            catalog_file=bundle_file(environment),
         )
-
-
-def _required(environment: Mapping[str, str], name: str) -> str:
-    value = environment.get(name)
-    if not value:
-        raise SettingsError(f"environment variable {name} is required")
-    return value

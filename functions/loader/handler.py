@@ -12,7 +12,6 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,6 +27,10 @@ logger = Logger(service="landing-loader")
 @cache
 def landing_loader() -> LandingLoader:
     """Built on the first invocation and kept: clients, catalog and the database connection."""
+    # Imported here, not with the module: boto3 takes about 130 ms to import (the functions
+    # keep their module import, Lambda's init phase, short; the first event pays it instead).
+    import boto3  # noqa: PLC0415
+
     settings = LoaderSettings.from_environment(os.environ)
     return LandingLoader(
         s3=boto3.client("s3"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from functions.catalog import BUNDLE_NAME
+from functions.catalog import bundle_file
 from functions.loader.database import (
     Database,
     Target,
@@ -20,8 +20,6 @@ from functions.loader.dialects import DIALECTS
 
 # Where the catalog sits in the command line's checkout.
 DEFAULT_CATALOG_DIR = Path(__file__).resolve().parents[2] / "datasets"
-# Where the deployment puts the catalog bundle in the function's package: beside `functions/`.
-DEFAULT_CATALOG_FILE = Path(__file__).resolve().parents[2] / BUNDLE_NAME
 # Below any sensible function timeout, so a dead server fails the invocation with a clear
 # error before Lambda kills it.
 DEFAULT_LOGIN_TIMEOUT_SECONDS = 10
@@ -69,7 +67,7 @@ class LoaderSettings:
             )
         return cls(
             alert_topic_arn=_required(environment, "ALERT_TOPIC_ARN"),
-            catalog_file=Path(environment.get("CATALOG_FILE") or DEFAULT_CATALOG_FILE),
+            catalog_file=bundle_file(environment),
             login_timeout_seconds=_integer(
                 environment, "DATABASE_LOGIN_TIMEOUT_SECONDS", DEFAULT_LOGIN_TIMEOUT_SECONDS
             ),

@@ -26,10 +26,12 @@ from functions.streams.envelope import (
 from functions.streams.environment import SettingsError
 from functions.streams.retries import FailedEntry, RetryPolicy, send_resending_failures
 
-# PutRecords limits: 500 records and 5 MiB a request; 1 MiB a record. Partition keys count.
+# PutRecords limits: 500 records and 5 MiB a request. Partition keys count.
 MAX_PUT_RECORDS = 500
 MAX_PUT_BYTES = 5 * 1024 * 1024
-MAX_RECORD_BYTES = 1024 * 1024
+# Kinesis takes 1 MiB a record, but the envelope goes on to Firehose, which takes 1,000 KiB:
+# a change too large for the writer is poison here, where it can be parked with its record.
+MAX_RECORD_BYTES = 1000 * 1024
 
 
 class UnroutedTableError(LookupError):
@@ -103,7 +105,7 @@ class StreamForwarder:
         )
         if change.size > MAX_RECORD_BYTES:
             raise OversizedChangeError(
-                f"the envelope takes {change.size} bytes, a Kinesis record at most"
+                f"the envelope takes {change.size} bytes, a Firehose record at most"
                 f" {MAX_RECORD_BYTES}"
             )
         return change

@@ -1,8 +1,10 @@
 """Lambda entry point: a batch of DynamoDB stream records, forwarded to Kinesis as envelopes.
 
-Thin on purpose: powertools turns each record into a change (a poison record is reported alone
-in `batchItemFailures`), then the changes go to Kinesis together, in as few PutRecords calls as
-the limits allow. A change Kinesis still refuses after the retries is reported too.
+Thin on purpose: powertools turns each record into a change, then the changes go to Kinesis
+together, in as few PutRecords calls as the limits allow. A poison record (one that can never
+become an envelope) goes to the dead-letter queue and the batch moves on; a change Kinesis still
+refuses after the retries, or a poison record the queue refuses, is reported in
+`batchItemFailures` for Lambda to retry.
 """
 
 from __future__ import annotations
@@ -15,13 +17,23 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.catalog import load_catalog_bundle
+from functions.stream_forwarder.dead_letters import DeadLetters
 from functions.stream_forwarder.forwarder import OutgoingChange, StreamForwarder
 from functions.stream_forwarder.settings import ForwarderSettings
 
 logger = Logger(service="stream-forwarder")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, logger=logger)
+# A batch of nothing but poison is parked like any other, not failed as a whole.
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False, logger=logger
+)
+
+
+@cache
+def settings() -> ForwarderSettings:
+    return ForwarderSettings.from_environment(os.environ)
 
 
 @cache
@@ -30,14 +42,22 @@ def stream_forwarder() -> StreamForwarder:
     # Imported here, not with the module: boto3 takes about 130 ms to import.
     import boto3  # noqa: PLC0415
 
-    settings = ForwarderSettings.from_environment(os.environ)
+    found = settings()
     return StreamForwarder.build(
-        boto3.client("kinesis"), settings, load_catalog_bundle(settings.catalog_file)
+        boto3.client("kinesis"), found, load_catalog_bundle(found.catalog_file)
     )
 
 
+@cache
+def dead_letters() -> DeadLetters:
+    """The dead-letter queue, made on the first poison record."""
+    import boto3  # noqa: PLC0415
+
+    return DeadLetters(boto3.client("sqs"), settings().dead_letter_queue_url)
+
+
 def record_handler(record: DynamoDBRecord) -> OutgoingChange:
-    """One stream record as a Kinesis entry; a poison record raises and is reported alone."""
+    """One stream record as a Kinesis entry; a poison record raises."""
     return stream_forwarder().change_of(record.raw_event)
 
 
@@ -48,6 +68,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     with processor(records=event["Records"], handler=record_handler, lambda_context=context):
         outcomes = processor.process()
     changes = [result for status, result, _ in outcomes if status == "success"]
+    unparked = [
+        record.raw_event["dynamodb"]["SequenceNumber"]
+        for status, reason, record in outcomes
+        if status == "fail" and not _parked(record.raw_event, reason)
+    ]
     undelivered = forwarder.forward(changes)
     for failure in undelivered:
         logger.warning(
@@ -61,5 +86,23 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # Lambda resumes the shard at the lowest failed sequence number, so the records after it
     # are delivered again even if they reached Kinesis: at least once, and the loader dedupes
     # on keys and sequence number.
-    refused = [{"itemIdentifier": failure.entry.sequence_number} for failure in undelivered]
-    return {"batchItemFailures": [*processor.response()["batchItemFailures"], *refused]}
+    retry = [*unparked, *(failure.entry.sequence_number for failure in undelivered)]
+    return {"batchItemFailures": [{"itemIdentifier": number} for number in retry]}
+
+
+def _parked(record: dict[str, Any], reason: str) -> bool:
+    """Sends a poison record to the dead-letter queue; False if the queue refused it."""
+    sequence_number = record.get("dynamodb", {}).get("SequenceNumber")
+    try:
+        dead_letters().park(record, reason)
+    except (BotoCoreError, ClientError) as error:
+        logger.error(
+            "poison record not parked; retrying it",
+            extra={"sequence_number": sequence_number, "error": str(error)},
+        )
+        return False
+    logger.error(
+        "poison record parked in the dead-letter queue",
+        extra={"sequence_number": sequence_number, "reason": reason},
+    )
+    return True

@@ -6,11 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from functions.catalog import BUNDLE_NAME
-from functions.streams.environment import SettingsError, json_object
-
-# Where the deployment puts the catalog bundle in the function's package: beside `functions/`.
-DEFAULT_CATALOG_FILE = Path(__file__).resolve().parents[2] / BUNDLE_NAME
+from functions.catalog import bundle_file
+from functions.streams.environment import SettingsError, json_object, required
 
 
 @dataclass(frozen=True)
@@ -27,10 +24,12 @@ class ForwarderSettings:
 
     catalog_file: Path
     routes: Mapping[str, StreamRoute]  # by DynamoDB table name
+    dead_letter_queue_url: str
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> ForwarderSettings:
-        """Reads CATALOG_FILE (optional) and STREAM_ROUTES (JSON: table -> dataset, stream)."""
+        """Reads CATALOG_FILE (optional), STREAM_ROUTES (JSON: table -> dataset, stream) and
+        DEAD_LETTER_QUEUE_URL."""
         routes = {}
         for table, route in json_object(environment, "STREAM_ROUTES").items():
             if not (
@@ -46,6 +45,7 @@ class ForwarderSettings:
                 )
             routes[table] = StreamRoute(route["dataset"], route["stream"])
         return cls(
-            catalog_file=Path(environment.get("CATALOG_FILE") or DEFAULT_CATALOG_FILE),
+            catalog_file=bundle_file(environment),
             routes=routes,
+            dead_letter_queue_url=required(environment, "DEAD_LETTER_QUEUE_URL"),
         )

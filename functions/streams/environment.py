@@ -1,4 +1,4 @@
-"""Reading the stream functions' environment: JSON-valued variables, with errors naming them."""
+"""Reading the stream functions' environment, with errors naming the variable."""
 
 from __future__ import annotations
 
@@ -11,11 +11,17 @@ class SettingsError(ValueError):
     """A required environment variable is missing or invalid; the message names it."""
 
 
-def json_object(environment: Mapping[str, str], name: str) -> dict[str, Any]:
-    """The non-empty JSON object in variable `name`."""
-    text = environment.get(name)
+def required(environment: Mapping[str, str], name: str) -> str:
+    """The non-empty text of variable `name`."""
+    text = environment.get(name, "").strip()
     if not text:
         raise SettingsError(f"environment variable {name} is required")
+    return text
+
+
+def json_object(environment: Mapping[str, str], name: str) -> dict[str, Any]:
+    """The non-empty JSON object in variable `name`."""
+    text = required(environment, name)
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:

@@ -20,11 +20,12 @@ from typing import Any
 
 import boto3
 import pytest
+from service_fixtures import account_credentials
 
 from functions.catalog import CatalogError, catalog_bundle
 from functions.cross_account_copier import copier, handler
 from functions.cross_account_copier.routing import StagingFileError
-from functions.cross_account_copier.settings import SettingsError
+from functions.streams.environment import SettingsError
 
 pytestmark = pytest.mark.services
 
@@ -37,18 +38,6 @@ RECORDS = "records/lesson_progress/2026/11/26/15/native-1-2026-11-26-15-00-00-de
 INCOMING = "incoming/languages/lesson_progress/2026/11/26/15/"
 # The parameters the landing bucket must see on every write.
 ENCRYPTION = ("ExpectedBucketOwner", "ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled")
-
-
-def account_credentials(aws: Any, account: str) -> dict[str, str]:
-    """Credentials of a role in `account`: moto serves the account their access key names."""
-    credentials = aws.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/copier-test", RoleSessionName="copier-test"
-    )["Credentials"]
-    return {
-        "aws_access_key_id": credentials["AccessKeyId"],
-        "aws_secret_access_key": credentials["SecretAccessKey"],
-        "aws_session_token": credentials["SessionToken"],
-    }
 
 
 @dataclass

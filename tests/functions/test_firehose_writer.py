@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from triggers import kinesis_event, read_kinesis
 
 from functions.firehose_writer import handler
 from functions.firehose_writer.settings import WriterSettings
@@ -176,35 +177,11 @@ def test_records_read_from_kinesis_are_written_unchanged(aws, delivery, lambda_c
         StreamName=delivery.kinesis_stream,
         Records=[{"Data": line, "PartitionKey": "item-1"} for line in lines],
     )
-    (shard,) = kinesis.list_shards(StreamName=delivery.kinesis_stream)["Shards"]
-    iterator = kinesis.get_shard_iterator(
-        StreamName=delivery.kinesis_stream,
-        ShardId=shard["ShardId"],
-        ShardIteratorType="TRIM_HORIZON",
-    )["ShardIterator"]
-    event = {
-        "Records": [
-            {
-                "kinesis": {
-                    "kinesisSchemaVersion": "1.0",
-                    "partitionKey": record["PartitionKey"],
-                    "sequenceNumber": record["SequenceNumber"],
-                    "data": base64.b64encode(record["Data"]).decode(),
-                    "approximateArrivalTimestamp": record[
-                        "ApproximateArrivalTimestamp"
-                    ].timestamp(),
-                },
-                "eventSource": "aws:kinesis",
-                "eventVersion": "1.0",
-                "eventID": f"{shard['ShardId']}:{record['SequenceNumber']}",
-                "eventName": "aws:kinesis:record",
-                "invokeIdentityArn": f"arn:aws:iam::{ACCOUNT}:role/firehose-writer",
-                "awsRegion": REGION,
-                "eventSourceARN": delivery.stream_arn,
-            }
-            for record in kinesis.get_records(ShardIterator=iterator)["Records"]
-        ]
-    }
+    event = kinesis_event(
+        delivery.stream_arn,
+        read_kinesis(kinesis, delivery.kinesis_stream),
+        f"arn:aws:iam::{ACCOUNT}:role/firehose-writer",
+    )
 
     # WHEN the handler writes them
     handler.lambda_handler(event, lambda_context)

@@ -7,7 +7,6 @@ is resent and what reaches the stream.
 
 from __future__ import annotations
 
-import base64
 import copy
 import datetime as dt
 import hashlib
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from triggers import read_table_stream, table_stream_event
 
 from functions.catalog import catalog_bundle, load_catalog_bundle
 from functions.stream_forwarder import handler
@@ -74,6 +73,8 @@ class ChangeStream:
     name: str
     table: str
     sample_table: str
+    sqs: Any = None
+    dead_letter_queue_url: str = ""
 
     def change(
         self,
@@ -143,14 +144,27 @@ class ChangeStream:
     def envelopes(self) -> list[dict[str, Any]]:
         return [envelope for _, envelope in self.records()]
 
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """The messages parked in the dead-letter queue (received, so read once)."""
+        messages = self.sqs.receive_message(
+            QueueUrl=self.dead_letter_queue_url, MaxNumberOfMessages=10
+        ).get("Messages", [])
+        return [json.loads(message["Body"]) for message in messages]
+
 
 @pytest.fixture
 def changes(aws, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ChangeStream]:
     """A fresh Kinesis stream, both tables routed to it, and the handler's environment."""
     suffix = uuid.uuid4().hex[:10]
     kinesis = aws.client("kinesis")
+    sqs = aws.client("sqs")
     stream = ChangeStream(
-        kinesis, f"changes-{suffix}", f"LessonProgress-{suffix}", f"Messages-{suffix}"
+        kinesis,
+        f"changes-{suffix}",
+        f"LessonProgress-{suffix}",
+        f"Messages-{suffix}",
+        sqs,
+        sqs.create_queue(QueueName=f"forwarder-failures-{suffix}")["QueueUrl"],
     )
     # One shard: the records read back in the order they were put.
     kinesis.create_stream(StreamName=stream.name, ShardCount=1)
@@ -164,11 +178,14 @@ def changes(aws, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Ch
         stream.sample_table: {"dataset": "samples/messages", "stream": stream.name},
     }
     monkeypatch.setenv("STREAM_ROUTES", json.dumps(routes))
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", stream.dead_letter_queue_url)
     # Kept: a test may replace the handler's factory (see kinesis_proxy) until teardown.
-    factory = handler.stream_forwarder
-    factory.cache_clear()
+    factories = (handler.settings, handler.stream_forwarder, handler.dead_letters)
+    for factory in factories:
+        factory.cache_clear()
     yield stream
-    factory.cache_clear()
+    for factory in factories:
+        factory.cache_clear()
 
 
 @dataclass
@@ -264,33 +281,6 @@ def test_the_sample_event_reaches_kinesis_as_envelopes(changes, lambda_context) 
     ]
 
 
-def _lambda_attribute(value: dict[str, Any]) -> dict[str, Any]:
-    """An attribute value as Lambda events carry it: boto3 decodes binary, events hold base64."""
-    ((kind, inner),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64encode(inner).decode()}
-    if kind == "BS":
-        return {"BS": [base64.b64encode(member).decode() for member in inner]}
-    if kind == "M":
-        return {"M": {name: _lambda_attribute(member) for name, member in inner.items()}}
-    if kind == "L":
-        return {"L": [_lambda_attribute(member) for member in inner]}
-    return value
-
-
-def _lambda_event(arn: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    """GetRecords output as the event source mapping hands it to the function."""
-    event_records = []
-    for record in records:
-        change = dict(record["dynamodb"])
-        change["ApproximateCreationDateTime"] = change["ApproximateCreationDateTime"].timestamp()
-        for image in ("Keys", "NewImage", "OldImage"):
-            if image in change:
-                change[image] = {n: _lambda_attribute(v) for n, v in change[image].items()}
-        event_records.append({**record, "dynamodb": change, "eventSourceARN": arn})
-    return {"Records": event_records}
-
-
 def test_real_stream_records_of_a_table_reach_kinesis(aws, changes, lambda_context) -> None:
     # GIVEN a table with a stream on the emulator, an item inserted, updated and deleted
     dynamodb = aws.client("dynamodb")
@@ -325,15 +315,10 @@ def test_real_stream_records_of_a_table_reach_kinesis(aws, changes, lambda_conte
     )
     dynamodb.delete_item(TableName=changes.table, Key=keys)
     arn = table["TableDescription"]["LatestStreamArn"]
-    streams = aws.client("dynamodbstreams")
-    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    stream_records = streams.get_records(ShardIterator=iterator)["Records"]
+    stream_records = read_table_stream(aws.client("dynamodbstreams"), arn)
 
     # WHEN the handler forwards them as Lambda would hand them over
-    response = handler.lambda_handler(_lambda_event(arn, stream_records), lambda_context)
+    response = handler.lambda_handler(table_stream_event(arn, stream_records), lambda_context)
 
     # THEN the three changes are on Kinesis, declared attributes only, under one partition key
     def created(record: dict[str, Any]) -> str:
@@ -474,7 +459,7 @@ def _bad_number(record: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("poison", [_unrouted, _upsert, _keys_only, _bad_number])
-def test_a_poison_record_is_reported_alone(changes, lambda_context, poison) -> None:
+def test_a_poison_record_is_parked_and_the_rest_flows(changes, lambda_context, poison) -> None:
     # GIVEN a batch whose middle record cannot become an envelope
     records = [changes.change(n, xp=n) for n in range(1, 4)]
     poison(records[1])
@@ -482,21 +467,63 @@ def test_a_poison_record_is_reported_alone(changes, lambda_context, poison) -> N
     # WHEN the handler forwards it
     response = handler.lambda_handler({"Records": records}, lambda_context)
 
-    # THEN only that record is reported, and the others reach Kinesis
+    # THEN the others reach Kinesis, the poison record waits in the dead-letter queue with the
+    # reason, and nothing is left for Lambda to retry (the shard moves on)
+    assert response == {"batchItemFailures": []}
+    assert changes.envelopes() == [changes.envelope(1, xp=1), changes.envelope(3, xp=3)]
+    (parked,) = changes.dead_letters()
+    assert parked["record"] == json.loads(json.dumps(records[1]))
+    assert parked["imagesOmitted"] is False
+    assert parked["reason"].split(":", 1)[0] in {
+        "<class 'functions.stream_forwarder.forwarder.UnroutedTableError'>",
+        "<class 'functions.streams.envelope.EnvelopeError'>",
+    }
+
+
+def test_a_batch_of_only_poison_is_parked_whole(changes, lambda_context) -> None:
+    record = changes.change(1)
+    _upsert(record)
+
+    response = handler.lambda_handler({"Records": [record]}, lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    assert changes.envelopes() == []
+    assert [
+        parked["record"]["dynamodb"]["SequenceNumber"] for parked in changes.dead_letters()
+    ] == [sequence(1)]
+
+
+def test_a_poison_record_the_queue_refuses_is_retried(
+    changes, lambda_context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a dead-letter queue that does not exist (deleted, or the URL is wrong)
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", changes.dead_letter_queue_url + "-gone")
+    handler.settings.cache_clear()
+    handler.dead_letters.cache_clear()
+    records = [changes.change(n, xp=n) for n in range(1, 4)]
+    _upsert(records[1])
+
+    # WHEN the handler forwards the batch
+    response = handler.lambda_handler({"Records": records}, lambda_context)
+
+    # THEN the poison record is reported for Lambda to retry: it is never dropped
     assert response == {"batchItemFailures": [{"itemIdentifier": sequence(2)}]}
     assert changes.envelopes() == [changes.envelope(1, xp=1), changes.envelope(3, xp=3)]
 
 
-def test_a_batch_of_only_poison_fails_the_invocation(changes, lambda_context) -> None:
-    # powertools raises when every record failed; the event source mapping then retries and
-    # bisects the batch, as it would with every record reported.
+def test_a_record_too_large_for_the_queue_is_parked_with_its_keys_only(
+    changes, lambda_context
+) -> None:
     record = changes.change(1)
+    record["dynamodb"]["NewImage"]["notes"] = {"S": "x" * 300_000}
     _upsert(record)
 
-    with pytest.raises(BatchProcessingError):
-        handler.lambda_handler({"Records": [record]}, lambda_context)
+    handler.lambda_handler({"Records": [record]}, lambda_context)
 
-    assert changes.envelopes() == []
+    (parked,) = changes.dead_letters()
+    assert parked["imagesOmitted"] is True
+    assert parked["record"]["dynamodb"]["Keys"] == record["dynamodb"]["Keys"]
+    assert "NewImage" not in parked["record"]["dynamodb"]
 
 
 def test_more_than_500_changes_take_two_calls(changes, kinesis_proxy, lambda_context) -> None:
@@ -566,12 +593,17 @@ def test_settings_name_the_variable_that_is_wrong() -> None:
 
 
 def test_settings_default_the_catalog_to_the_bundle_beside_functions() -> None:
+    routes = '{"T": {"dataset": "languages/lesson_progress", "stream": "s"}}'
+    with pytest.raises(SettingsError, match=r"^environment variable DEAD_LETTER_QUEUE_URL is"):
+        ForwarderSettings.from_environment({"STREAM_ROUTES": routes})
+
     settings = ForwarderSettings.from_environment(
-        {"STREAM_ROUTES": '{"T": {"dataset": "languages/lesson_progress", "stream": "s"}}'}
+        {"STREAM_ROUTES": routes, "DEAD_LETTER_QUEUE_URL": "https://sqs/queue"}
     )
 
     assert settings.catalog_file == REPO_ROOT / "catalog.json"
     assert settings.routes == {"T": StreamRoute("languages/lesson_progress", "s")}
+    assert settings.dead_letter_queue_url == "https://sqs/queue"
 
 
 @pytest.mark.parametrize(
@@ -595,10 +627,28 @@ def test_a_route_to_a_dataset_that_is_not_a_change_stream_fails_the_cold_start(
     catalog_file.write_text(catalog_bundle(REPO_ROOT / "datasets"), encoding="utf-8")
     routes = json.dumps({"T": {"dataset": dataset, "stream": "s"}})
     settings = ForwarderSettings.from_environment(
-        {"STREAM_ROUTES": routes, "CATALOG_FILE": str(catalog_file)}
+        {
+            "STREAM_ROUTES": routes,
+            "CATALOG_FILE": str(catalog_file),
+            "DEAD_LETTER_QUEUE_URL": "https://sqs/queue",
+        }
     )
 
     with pytest.raises(SettingsError) as error:
         StreamForwarder.build(None, settings, load_catalog_bundle(settings.catalog_file))
 
     assert str(error.value) == message
+
+
+def test_a_change_too_large_for_firehose_is_parked(changes, lambda_context) -> None:
+    # DynamoDB items stop at 400 KB, so only a malformed record gets here: the guard keeps it
+    # from failing the writer's whole batch further down.
+    record = changes.change(1)
+    record["dynamodb"]["NewImage"]["completedAt"] = {"S": "x" * (1000 * 1024)}
+
+    response = handler.lambda_handler({"Records": [record]}, lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    assert changes.envelopes() == []
+    (parked,) = changes.dead_letters()
+    assert "a Firehose record at most 1024000" in parked["reason"]

@@ -115,6 +115,10 @@ def test_the_functions_learn_their_routes_from_the_environment(lambda_run):
     }
     deliveries = json.loads(writer.inputs["environment"]["variables"]["DELIVERY_ROUTES"])
     assert deliveries == {kinesis.outputs["name"]: firehose.outputs["name"]}
+    # Only the forwarder parks poison records itself, in its own failure queue.
+    variables = forwarder.inputs["environment"]["variables"]
+    assert variables["DEAD_LETTER_QUEUE_URL"] == _queue_of(lambda_run, forwarder).outputs["url"]
+    assert "DEAD_LETTER_QUEUE_URL" not in writer.inputs["environment"]["variables"]
     assert forwarder.inputs["handler"] == "functions.stream_forwarder.handler.lambda_handler"
     assert writer.inputs["handler"] == "functions.firehose_writer.handler.lambda_handler"
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from functions.catalog import load_catalog
+from functions.catalog import PACKAGED_BUNDLE, load_catalog
 from functions.cross_account_copier.routing import StagingFileError, route
 from functions.cross_account_copier.settings import (
-    DEFAULT_CATALOG_FILE,
     CopierSettings,
     SettingsError,
 )
@@ -101,9 +100,9 @@ def test_settings_are_read_from_the_environment() -> None:
         landing_account_id="111100000001",
         landing_key_arn=KEY_ARN,
         platform="languages",
-        catalog_file=DEFAULT_CATALOG_FILE,
+        catalog_file=PACKAGED_BUNDLE,
     )
-    assert Path(__file__).resolve().parents[2] / "catalog.json" == DEFAULT_CATALOG_FILE
+    assert Path(__file__).resolve().parents[2] / "catalog.json" == PACKAGED_BUNDLE
     assert CopierSettings.from_environment(
         {**ENVIRONMENT, "CATALOG_FILE": "/var/task/other.json"}
     ).catalog_file == Path("/var/task/other.json")

@@ -1,4 +1,5 @@
-"""Fixtures of the function tests: the AWS emulator and the databases, started per session.
+"""Fixtures of the function and end-to-end tests: the AWS emulator and the databases, started
+per session.
 
 - The emulator is a moto server on a free local port, reached over HTTP through
   localstack-client; REPORTING_EMULATOR_URL points the tests at another one (e.g. LocalStack).
@@ -29,7 +30,7 @@ from localstack_client.session import Session
 from functions.catalog import catalog_bundle
 from functions.loader.database import Database, connect, parse_target
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = REPO_ROOT / "tests" / "data"
 CATALOG_DIR = REPO_ROOT / "datasets"
 REGION = "eu-west-2"
@@ -86,6 +87,18 @@ def aws(emulator_url: str, monkeypatch: pytest.MonkeyPatch) -> Session:
     # first found: a fresh one reads this test's (another test may have used another account).
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     return Session(localstack_host=urlsplit(emulator_url).netloc, region_name=REGION)
+
+
+def account_credentials(aws: Session, account: str) -> dict[str, str]:
+    """Credentials of a role in `account`: moto serves the account their access key names."""
+    credentials = aws.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/reporting-test", RoleSessionName="reporting-test"
+    )["Credentials"]
+    return {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    }
 
 
 @pytest.fixture(scope="session")

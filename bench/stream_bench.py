@@ -108,7 +108,7 @@ FUNCTIONS = [
             f"import boto3; boto3.client('s3', region_name='{REGION}');"
             f" boto3.client('sns', region_name='{REGION}')"
         ),
-        first_invocation_label="s3 + sns clients",
+        first_invocation_label="import boto3, s3 + sns clients",
     ),
     FunctionUnderTest(
         "stream_forwarder",
@@ -135,7 +135,7 @@ FUNCTIONS = [
         COPIER_PACKAGES,
         gets_catalog=True,
         first_invocation=f"import boto3; boto3.client('s3', region_name='{REGION}')",
-        first_invocation_label="s3 client",
+        first_invocation_label="import boto3, s3 client",
     ),
 ]
 # Times the import, then the first-invocation work, in a fresh interpreter; prints seconds.

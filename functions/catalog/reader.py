@@ -26,6 +26,9 @@ from functions.catalog.model import (
 LAYOUT_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 # Table and column names: 63 characters is PostgreSQL's limit, the smallest of the dialects.
 # A leading underscore is reserved for the load metadata columns.
+# A stream's string keys, in characters: two of them and the sequence number stay within SQL
+# Server's 1,700-byte nonclustered index key.
+MAX_STREAM_KEY_LENGTH = 400
 SQL_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 # SQL Server's nvarchar(n) stops at 4000; longer strings are declared without max_length.
 MAX_STRING_LENGTH = 4000
@@ -116,6 +119,18 @@ def _parse_dataset(where: _Where, platform: str, entry: Any, path: str) -> Datas
                 raise where.error(
                     f"{path}.columns",
                     f"{column.name}: non-key columns of a stream must be nullable",
+                )
+            # The staging table is unique on the keys (plus the sequence number): an index
+            # takes bounded keys only (SQL Server: 1,700 bytes, nvarchar being 2 per character).
+            if (
+                column.name in keys
+                and column.type == "string"
+                and (column.max_length is None or column.max_length > MAX_STREAM_KEY_LENGTH)
+            ):
+                raise where.error(
+                    f"{path}.columns",
+                    f"{column.name}: string keys of a stream need a max_length of at most "
+                    f"{MAX_STREAM_KEY_LENGTH}",
                 )
     return Dataset(
         platform=platform,

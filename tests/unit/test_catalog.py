@@ -92,6 +92,30 @@ def test_a_stream_dataset_needs_nullable_non_key_columns() -> None:
         parse_platform(document, source="maths.yaml")
 
 
+@pytest.mark.parametrize("max_length", [None, 401])
+def test_a_stream_dataset_needs_bounded_string_keys(max_length) -> None:
+    document = {
+        "platform": "maths",
+        "datasets": [
+            {
+                "name": "events",
+                "source": "dynamodb events",
+                "table": "maths_events",
+                "format": "dynamodb-stream",
+                "keys": ["id"],
+                "columns": [{"name": "id", "type": "string", "nullable": False}],
+            }
+        ],
+    }
+    if max_length:
+        document["datasets"][0]["columns"][0]["max_length"] = max_length
+
+    with pytest.raises(CatalogError, match="id: string keys of a stream need a max_length of at"):
+        parse_platform(document, source="maths.yaml")
+    document["datasets"][0]["columns"][0]["max_length"] = 400
+    assert parse_platform(document, source="maths.yaml")[0].keys == ("id",)
+
+
 def test_two_datasets_cannot_share_a_staging_table(tmp_path: Path) -> None:
     (tmp_path / "maths.yaml").write_text(
         "platform: maths\ndatasets:\n"

@@ -25,8 +25,9 @@ from components.change_delivery import (
     half_retention_ms,
 )
 from components.dataset_catalog import catalog_assets
-from components.pipeline_function import FunctionSpec, PipelineFunction, PipelineFunctionArgs
+from components.lambda_function import FunctionSpec, LambdaFunction, LambdaFunctionArgs
 from components.policy_documents import operations_key_policy
+from components.s3_trigger import s3_trigger
 from components.secure_bucket import ExpiringPrefix, SecureBucket, SecureBucketArgs
 from components.security_rules import HTTPS, tcp_rule
 from components.service_key import ServiceKey, ServiceKeyArgs
@@ -49,8 +50,6 @@ COPIER_PACKAGES = ["functions.cross_account_copier", "functions.streams", "funct
 DYNAMODB_STREAM_RETENTION_HOURS = 24
 # A table's stream must carry the item after the change: the envelope's new image.
 STREAM_VIEW_TYPES = ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
-# S3 notifications are asynchronous: Lambda retries a failed copy twice, the most it allows.
-ASYNC_RETRIES = 2
 # Firehose names (hence the staging keys) are unique per delivery; noncurrent versions only
 # arise from the bucket's own housekeeping.
 STAGING_NONCURRENT_DAYS = 1
@@ -177,9 +176,9 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
             }
         )
 
-    def _function_args(self, spec: FunctionSpec) -> PipelineFunctionArgs:
+    def _function_args(self, spec: FunctionSpec) -> LambdaFunctionArgs:
         functions = self._args.settings.functions
-        return PipelineFunctionArgs(
+        return LambdaFunctionArgs(
             spec=spec,
             account_id=self._args.account_id,
             architecture=functions.architecture,
@@ -193,7 +192,7 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
         )
 
     def _stream_mapping(
-        self, name: str, source_arn: pulumi.Input[str], function: PipelineFunction
+        self, name: str, source_arn: pulumi.Input[str], function: LambdaFunction
     ) -> aws.lambda_.EventSourceMapping:
         """A stream trigger that reports partial failures, halves a failing batch to isolate
         a poison record, gives up after bounded retries and sends what it gave up on to the
@@ -215,7 +214,7 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _iterator_age_alarm(self, name: str, function: PipelineFunction, hours: int) -> None:
+    def _iterator_age_alarm(self, name: str, function: LambdaFunction, hours: int) -> None:
         metric_alarm(
             name,
             description="Stream records wait more than half their retention for the function",
@@ -240,7 +239,7 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
             for streamed in tables
         }
         kinesis_arns = [delivery.kinesis_stream_arn for delivery in deliveries.values()]
-        forwarder = PipelineFunction(
+        forwarder = LambdaFunction(
             f"{self._name}-forwarder",
             self._function_args(
                 FunctionSpec(
@@ -282,7 +281,7 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
         ]
         kinesis_arns = [delivery.kinesis_stream_arn for delivery in deliveries.values()]
         delivery_arns = [delivery.delivery_stream_arn for delivery in deliveries.values()]
-        writer = PipelineFunction(
+        writer = LambdaFunction(
             f"{self._name}-writer",
             self._function_args(
                 FunctionSpec(
@@ -321,7 +320,7 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
             self._args.settings.kinesis_retention_hours,
         )
 
-    def _copier(self, staging: SecureBucket, endpoint: aws.ec2.VpcEndpoint) -> PipelineFunction:
+    def _copier(self, staging: SecureBucket, endpoint: aws.ec2.VpcEndpoint) -> LambdaFunction:
         args = self._args
         security_group = aws.ec2.SecurityGroup(
             f"{self._name}-copier-sg",
@@ -339,7 +338,7 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         source_prefixes = sorted(SOURCE_PREFIXES.values())
-        copier = PipelineFunction(
+        copier = LambdaFunction(
             f"{self._name}-copier",
             self._function_args(
                 FunctionSpec(
@@ -382,36 +381,14 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        child = pulumi.ResourceOptions(parent=self)
-        aws.lambda_.FunctionEventInvokeConfig(
-            f"{self._name}-copier-async",
-            function_name=copier.function_name,
-            maximum_retry_attempts=ASYNC_RETRIES,
-            destination_config={"on_failure": {"destination": copier.failure_queue_arn}},
-            opts=child,
-        )
-        permission = aws.lambda_.Permission(
-            f"{self._name}-copier-s3-invoke",
-            action="lambda:InvokeFunction",
-            function=copier.function_name,
-            principal="s3.amazonaws.com",
-            source_arn=staging.arn,
-            source_account=args.account_id,
-            opts=child,
-        )
-        aws.s3.BucketNotification(
-            f"{self._name}-copier-trigger",
-            bucket=staging.bucket_name,
-            lambda_functions=[
-                {
-                    "lambda_function_arn": copier.function_arn,
-                    "events": ["s3:ObjectCreated:*"],
-                    "filter_prefix": prefix,
-                }
-                for prefix in source_prefixes
-            ],
-            # S3 validates the destination when the notification is saved: the permission first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        s3_trigger(
+            f"{self._name}-copier",
+            function=copier,
+            bucket_name=staging.bucket_name,
+            bucket_arn=staging.arn,
+            account_id=args.account_id,
+            prefixes=source_prefixes,
+            parent=self,
         )
         return copier
 

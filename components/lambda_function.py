@@ -1,4 +1,6 @@
-"""One function of the change-stream pipeline: its role, log group, failure queue and alarms.
+"""A Lambda function with what every one of ours has: a role only Lambda can assume for this
+account with one least-privilege policy, an encrypted log group, an encrypted TLS-only failure
+queue, and alarms on its errors and on that queue.
 
 The failure queue receives what the function gives up on: an event source mapping's on-failure
 record (the shard and sequence range of a batch), an asynchronous event after its retries, or a
@@ -39,7 +41,7 @@ class FunctionSpec:
 
 
 @dataclass(frozen=True)
-class PipelineFunctionArgs:
+class LambdaFunctionArgs:
     spec: FunctionSpec
     account_id: str
     architecture: str
@@ -47,12 +49,14 @@ class PipelineFunctionArgs:
     timeout_seconds: int
     layer_arns: list[str]
     log_retention_days: int
+    # Encrypts the log group and the failure queue.
     key_arn: pulumi.Input[str]
     alert_topic_arn: pulumi.Input[str]
     tags: dict[str, str]
+    reserved_concurrency: int | None = None
 
 
-class PipelineFunction(pulumi.ComponentResource):
+class LambdaFunction(pulumi.ComponentResource):
     """A Lambda function with least-privilege role, encrypted logs and failure queue, alarms."""
 
     function_name: pulumi.Output[str]
@@ -61,9 +65,9 @@ class PipelineFunction(pulumi.ComponentResource):
     failure_queue_arn: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: PipelineFunctionArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: LambdaFunctionArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("reporting:functions:PipelineFunction", name, None, opts)
+        super().__init__("reporting:functions:LambdaFunction", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         spec = args.spec
         log_group = aws.cloudwatch.LogGroup(
@@ -115,6 +119,7 @@ class PipelineFunction(pulumi.ComponentResource):
             layers=args.layer_arns,
             memory_size=args.memory_mb,
             timeout=args.timeout_seconds,
+            reserved_concurrent_executions=args.reserved_concurrency,
             vpc_config=spec.vpc_config,
             logging_config={"log_format": "JSON", "log_group": log_group.name},
             environment={

@@ -45,8 +45,6 @@ class PlatformOutputs:
     replica_endpoints: pulumi.Input[list[dict[str, Any]]]
     peering_connection_id: pulumi.Input[str]
     promote_guard_policy_arn: pulumi.Input[str]
-    # The catalog datasets the platform's change streams feed; empty when it streams none.
-    change_stream_datasets: pulumi.Input[list[str]]
     # The copier the hub's landing bucket admits, and the only VPC endpoint it may come
     # through; both "" when the platform streams no table.
     copier_role_arn: pulumi.Input[str]

@@ -31,9 +31,8 @@ def metric_alarm(
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
     threshold: float = 0,
-    comparison: str = "GreaterThanThreshold",
 ) -> aws.cloudwatch.MetricAlarm:
-    """Alarm when the metric crosses `threshold` (by default: any non-zero value) over one
+    """Alarm when the metric rises above `threshold` (by default: any non-zero value) over one
     period; no data is not a breach (an idle pipeline is healthy)."""
     return aws.cloudwatch.MetricAlarm(
         name,
@@ -45,7 +44,7 @@ def metric_alarm(
         period=PERIOD_SECONDS,
         evaluation_periods=1,
         threshold=threshold,
-        comparison_operator=comparison,
+        comparison_operator="GreaterThanThreshold",
         treat_missing_data="notBreaching",
         alarm_actions=[topic_arn],
         ok_actions=[topic_arn],

@@ -20,6 +20,9 @@ from stack_config import ChangeStreams, StreamedTable
 # Where each mode's files land in the staging bucket; the copier converts `records/` files.
 SOURCE_PREFIXES = {"lambda": "envelopes/", "native": "records/"}
 ERRORS_PREFIX = "errors/"
+# Firehose retries a failing delivery for up to 24 hours; data older than the buffer interval
+# plus this means it is retrying, not buffering.
+DELIVERY_GRACE_SECONDS = 900
 _DELIVERY_LOG_STREAM = "DestinationDelivery"
 
 
@@ -148,19 +151,21 @@ class ChangeDelivery(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
         metric_alarm(
-            f"{name}-delivery-failing",
-            description=f"Firehose {resource_name} fails to deliver to the staging bucket",
+            f"{name}-delivery-late",
+            description=(
+                f"Firehose {resource_name} holds records longer than its buffer allows: "
+                "delivery to the staging bucket is failing"
+            ),
             metric=Metric(
                 "AWS/Firehose",
-                "DeliveryToS3.Success",
-                "Minimum",
+                "DeliveryToS3.DataFreshness",
+                "Maximum",
                 {"DeliveryStreamName": delivery.name},
             ),
             topic_arn=args.alert_topic_arn,
             tags=args.tags,
             opts=child,
-            threshold=1,
-            comparison="LessThanThreshold",
+            threshold=settings.firehose_buffer_seconds + DELIVERY_GRACE_SECONDS,
         )
         if native:
             # Nothing else watches the stream: Firehose falling behind shows here.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -76,7 +77,6 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
 
     copier_role_arn: pulumi.Output[str]
     copier_endpoint_id: pulumi.Output[str]
-    staging_bucket_name: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: ChangeStreamPipelineArgs, opts: pulumi.ResourceOptions | None = None
@@ -141,7 +141,11 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
                     stream_arn=deliveries[streamed.table].kinesis_stream_arn,
                     # The copier orders changes by this time: the finest DynamoDB offers.
                     approximate_creation_date_time_precision="MICROSECOND",
-                    opts=child,
+                    # Firehose starts reading its Kinesis source at LATEST: it must be reading
+                    # before the first change arrives.
+                    opts=pulumi.ResourceOptions(
+                        parent=self, depends_on=[deliveries[streamed.table]]
+                    ),
                 )
         else:
             self._forwarder(deliveries)
@@ -154,12 +158,8 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
             route_table_ids=[args.route_table_id],
             policy=pulumi.Output.json_dumps(
                 pulumi.Output.all(
-                    staging.arn, args.hub.landing_bucket_arn, args.hub.account_id
-                ).apply(
-                    lambda values: staging_endpoint_policy(
-                        values[0], values[1], [args.account_id, values[2]]
-                    )
-                )
+                    staging.arn, args.hub.landing_bucket_arn, args.hub.account_id, args.hub.region
+                ).apply(lambda values: _endpoint_policy(args, *values))
             ),
             tags={**args.tags, "Name": f"{name}-s3"},
             opts=child,
@@ -167,12 +167,10 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
         copier = self._copier(staging, endpoint)
         self.copier_role_arn = copier.role_arn
         self.copier_endpoint_id = endpoint.id
-        self.staging_bucket_name = staging.bucket_name
         self.register_outputs(
             {
                 "copier_role_arn": self.copier_role_arn,
                 "copier_endpoint_id": self.copier_endpoint_id,
-                "staging_bucket_name": self.staging_bucket_name,
             }
         )
 
@@ -230,7 +228,11 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
     def _forwarder(self, deliveries: dict[str, ChangeDelivery]) -> None:
         args = self._args
         tables = args.settings.tables
-        stream_arns = [self._table_stream_arn(streamed) for streamed in tables]
+        table_streams = [self._table_stream(streamed) for streamed in tables]
+        stream_arns = [found.apply(lambda t: t.stream_arn) for found in table_streams]
+        table_keys = pulumi.Output.all(*table_streams).apply(
+            lambda found: [t.key_arn for t in found if t.key_arn]
+        )
         routes = {
             streamed.table: {
                 "dataset": f"{args.platform}/{streamed.dataset}",
@@ -255,9 +257,10 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
                         pulumi.Output.all(*stream_arns),
                         pulumi.Output.all(*kinesis_arns),
                         self._key_arn,
+                        table_keys,
                     ).apply(
                         lambda arns: forwarder_policy(
-                            ForwarderGrants(arns[0], arns[1], arns[2], queue, logs)
+                            ForwarderGrants(arns[0], arns[1], arns[2], queue, logs, arns[3])
                         )
                     ),
                     code_assets=catalog_assets(),
@@ -392,7 +395,7 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
         )
         return copier
 
-    def _table_stream_arn(self, streamed: StreamedTable) -> pulumi.Output[str]:
+    def _table_stream(self, streamed: StreamedTable) -> pulumi.Output[TableStream]:
         """The stream of an existing table, looked up in the platform account; a table without
         a stream of new images stops the deployment with the command that enables one."""
         table = aws.dynamodb.get_table_output(
@@ -400,8 +403,38 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self, provider=self._args.provider),
         )
         return pulumi.Output.all(
-            table.stream_enabled, table.stream_view_type, table.stream_arn
-        ).apply(lambda found: _checked_stream_arn(streamed.table, *found))
+            table.stream_enabled,
+            table.stream_view_type,
+            table.stream_arn,
+            table.server_side_encryption,
+        ).apply(lambda found: _checked_stream(streamed.table, *found))
+
+
+@dataclass(frozen=True)
+class TableStream:
+    """What the forwarder needs of a table: its stream, and the key encrypting it when the
+    table has a customer-managed one."""
+
+    stream_arn: str
+    key_arn: str | None
+
+
+def _endpoint_policy(
+    args: ChangeStreamPipelineArgs,
+    staging_arn: str,
+    landing_arn: str,
+    hub_account_id: str,
+    hub_region: str,
+) -> dict:
+    """The S3 endpoint's policy, once the hub is known to be in the platform's region: a gateway
+    endpoint reaches buckets of its own region only."""
+    if hub_region != args.region:
+        raise ValueError(
+            f"platform '{args.platform}' is in {args.region} and its hub in {hub_region}: the "
+            "copier reaches the landing bucket through an S3 gateway endpoint, which serves "
+            "buckets of its own region only"
+        )
+    return staging_endpoint_policy(staging_arn, landing_arn, [args.account_id, hub_account_id])
 
 
 def _dashed(dataset: str) -> str:
@@ -409,14 +442,26 @@ def _dashed(dataset: str) -> str:
     return dataset.replace("_", "-")
 
 
-def _checked_stream_arn(
-    table: str, enabled: bool | None, view_type: str | None, stream_arn: str | None
-) -> str:
-    if enabled and view_type in STREAM_VIEW_TYPES and stream_arn:
-        return stream_arn
-    raise ValueError(
-        f"DynamoDB table '{table}' has no stream of new images (stream enabled: {bool(enabled)}, "
-        f"view type: {view_type or 'none'}); enable one with `aws dynamodb update-table "
-        f"--table-name {table} --stream-specification "
-        "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES` (docs/change-streams.md)"
-    )
+def _checked_stream(
+    table: str,
+    enabled: bool | None,
+    view_type: str | None,
+    stream_arn: str | None,
+    encryption: Any,
+) -> TableStream:
+    if not (enabled and view_type in STREAM_VIEW_TYPES and stream_arn):
+        raise ValueError(
+            f"DynamoDB table '{table}' has no stream of new images (stream enabled: "
+            f"{bool(enabled)}, view type: {view_type or 'none'}); enable one with `aws dynamodb "
+            f"update-table --table-name {table} --stream-specification "
+            "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES` (docs/change-streams.md)"
+        )
+    return TableStream(stream_arn, _customer_key(encryption))
+
+
+def _customer_key(encryption: dict[str, Any] | None) -> str | None:
+    """The KMS key of `get_table`'s server_side_encryption, if a customer-managed one is set."""
+    # Through an output invoke the setting arrives as a dict with snake_case keys.
+    if not encryption or not encryption.get("enabled"):
+        return None
+    return encryption.get("kms_key_arn") or None

@@ -93,6 +93,9 @@ class LambdaFunction(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-role",
+            # Named after the function: other accounts' policies name a role by ARN, and a
+            # replacement with the same name keeps matching them.
+            name=spec.function_name,
             assume_role_policy=pulumi.Output.json_dumps(lambda_trust_policy(args.account_id)),
             tags=args.tags,
             opts=child,

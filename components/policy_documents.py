@@ -33,8 +33,8 @@ _KEY_USE_ACTIONS = [
     "kms:ReEncrypt*",
 ]
 # What the functions do with objects through the VPC's S3 endpoint; no bucket administration.
-# The bucket is versioned: deleting a moved object means deleting its version.
-_LOADER_READ_ACTIONS = [
+# The buckets are versioned: reading (or deleting) an event's object means its version.
+READ_OBJECT_ACTIONS = [
     "s3:GetObject",
     "s3:GetObjectTagging",
     "s3:GetObjectVersion",
@@ -44,7 +44,7 @@ _LOADER_DELETE_ACTIONS = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
 _LOADER_WRITE_ACTIONS = ["s3:PutObject", "s3:PutObjectTagging"]
 ENDPOINT_S3_ACTIONS = sorted(
     {
-        *_LOADER_READ_ACTIONS,
+        *READ_OBJECT_ACTIONS,
         *_LOADER_DELETE_ACTIONS,
         *_LOADER_WRITE_ACTIONS,
         "s3:AbortMultipartUpload",
@@ -281,14 +281,19 @@ def lambda_trust_policy(account_id: str) -> Document:
 
 
 # Lambda creates and removes its network interfaces itself; EC2 offers no resource scoping here.
-_VPC_NETWORK_INTERFACE_ACTIONS = [
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:CreateNetworkInterface",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:UnassignPrivateIpAddresses",
-]
+RUN_INSIDE_THE_VPC: Document = {
+    "Sid": "RunInsideTheVpc",
+    "Effect": "Allow",
+    "Action": [
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:UnassignPrivateIpAddresses",
+    ],
+    "Resource": "*",
+}
 
 
 @dataclass(frozen=True)
@@ -312,7 +317,7 @@ def loader_policy(grants: LoaderGrants, incoming: str, archive: str, quarantine:
         {
             "Sid": "ReadAndRemoveIncomingFiles",
             "Effect": "Allow",
-            "Action": sorted(_LOADER_READ_ACTIONS + _LOADER_DELETE_ACTIONS),
+            "Action": sorted(READ_OBJECT_ACTIONS + _LOADER_DELETE_ACTIONS),
             "Resource": f"{bucket}/{incoming}*",
         },
         {
@@ -359,16 +364,16 @@ def loader_policy(grants: LoaderGrants, incoming: str, archive: str, quarantine:
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": grants.operations_key_arn,
         },
-        {
-            "Sid": "WriteOwnLogs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": f"{grants.log_group_arn}:*",
-        },
-        {
-            "Sid": "RunInsideTheVpc",
-            "Effect": "Allow",
-            "Action": _VPC_NETWORK_INTERFACE_ACTIONS,
-            "Resource": "*",
-        },
+        write_own_logs(grants.log_group_arn),
+        RUN_INSIDE_THE_VPC,
     )
+
+
+def write_own_logs(log_group_arn: str) -> Document:
+    """A function writes its own log group's streams, nothing else of CloudWatch Logs."""
+    return {
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": f"{log_group_arn}:*",
+    }

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.account_provider import account_provider
 from components.alert_topic import AlertTopic, AlertTopicArgs
+from components.copier_checks import copier_problems
 from components.dataset_catalog import catalog_assets
 from components.hub_network import HubNetwork, HubNetworkArgs
 from components.landing_loader import ARCHIVE_PREFIX, LandingLoader, LandingLoaderArgs
@@ -74,7 +75,7 @@ class ReportingAccount(pulumi.ComponentResource):
             ),
             opts=in_account,
         )
-        writers = _landing_writers(args.platforms)
+        writers = _landing_writers(config.attached_platforms, args.platforms)
         storage_key = ServiceKey(
             f"{name}-storage",
             ServiceKeyArgs(
@@ -213,22 +214,40 @@ class ReportingAccount(pulumi.ComponentResource):
         )
 
 
-def _landing_writers(platforms: dict[str, PlatformOutputs]) -> pulumi.Output[list[LandingWriter]]:
-    """The copiers of the attached platforms that stream changes (Example 2)."""
+def _landing_writers(
+    links: tuple[PlatformLink, ...], platforms: dict[str, PlatformOutputs]
+) -> pulumi.Output[list[LandingWriter]]:
+    """The copiers of the attached platforms that stream changes (Example 2), each checked
+    against the account the hub's config gives its platform."""
     per_platform = [
-        pulumi.Output.all(name, outputs.copier_role_arn, outputs.copier_endpoint_id)
-        for name, outputs in platforms.items()
+        pulumi.Output.all(
+            link.name,
+            link.account_id,
+            platforms[link.name].copier_role_arn,
+            platforms[link.name].copier_endpoint_id,
+        )
+        for link in links
     ]
-    return pulumi.Output.all(*per_platform).apply(
-        lambda rows: [LandingWriter(*row) for row in rows if row[1]]
-    )
+
+    def checked(rows: list[list[str]]) -> list[LandingWriter]:
+        writers = []
+        for name, account_id, role_arn, endpoint_id in rows:
+            problems = copier_problems(account_id, role_arn, endpoint_id)
+            if problems:
+                raise ValueError(
+                    f"platform '{name}': refusing to admit its copier: " + "; ".join(problems)
+                )
+            if role_arn:
+                writers.append(LandingWriter(name, account_id, role_arn, endpoint_id))
+        return writers
+
+    return pulumi.Output.all(*per_platform).apply(checked)
 
 
 def _storage_key_policy(account_id: str, region: str, writers: list[LandingWriter]) -> dict:
     policy = service_key_policy(account_id, region, ["s3"])
     if writers:
-        roles = [writer.role_arn for writer in writers]
-        policy["Statement"].append(landing_writer_key_statement(roles, region))
+        policy["Statement"].append(landing_writer_key_statement(writers, region))
     return policy
 
 

@@ -25,7 +25,7 @@ def s3_trigger(
 ) -> None:
     """The permission, the notification (one per prefix) and the asynchronous retry policy."""
     child = pulumi.ResourceOptions(parent=parent)
-    aws.lambda_.FunctionEventInvokeConfig(
+    invoke_config = aws.lambda_.FunctionEventInvokeConfig(
         f"{name}-async",
         function_name=function.function_name,
         maximum_retry_attempts=ASYNC_RETRIES,
@@ -52,6 +52,7 @@ def s3_trigger(
             }
             for prefix in prefixes
         ],
-        # S3 validates the destination when the notification is saved: the permission first.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[permission]),
+        # S3 validates the destination when the notification is saved: the permission first;
+        # and no event may arrive before its failures have somewhere to go.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[permission, invoke_config]),
     )

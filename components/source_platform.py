@@ -92,7 +92,6 @@ class SourcePlatform(pulumi.ComponentResource):
             replica_endpoints=replicas.endpoints,
             peering_connection_id=network.peering_connection_id,
             promote_guard_policy_arn=replicas.promote_guard_policy_arn,
-            change_stream_datasets=[t.dataset for t in streams.tables] if streams else [],
             copier_role_arn=pipeline.copier_role_arn if pipeline else "",
             copier_endpoint_id=pipeline.copier_endpoint_id if pipeline else "",
         )

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.policy_documents import Document, policy_document
+from components.policy_documents import (
+    READ_OBJECT_ACTIONS,
+    RUN_INSIDE_THE_VPC,
+    Document,
+    policy_document,
+    write_own_logs,
+)
 
-# Read what Firehose wrote (a copy also reads the source's tags).
-_STAGING_READ_ACTIONS = [
-    "s3:GetObject",
-    "s3:GetObjectTagging",
-    "s3:GetObjectVersion",
-    "s3:GetObjectVersionTagging",
-]
 # Write the copy (multipart parts included) and read it back to skip a repeat delivery.
 _LANDING_WRITE_ACTIONS = [
     "s3:AbortMultipartUpload",
@@ -62,6 +61,7 @@ class LandingWriter:
     """One platform's copier as the hub sees it."""
 
     platform: str
+    account_id: str
     role_arn: str
     endpoint_id: str
 
@@ -82,15 +82,6 @@ def landing_writer_statements(bucket_arn: str, writer: LandingWriter) -> list[Do
             "Condition": through_endpoint,
         },
         {
-            # Without list rights S3 answers a read of a missing key with 403, not 404.
-            "Sid": f"{sid}CopierListsIncoming",
-            "Effect": "Allow",
-            "Principal": {"AWS": writer.role_arn},
-            "Action": "s3:ListBucket",
-            "Resource": bucket_arn,
-            "Condition": {**through_endpoint, "StringLike": {"s3:prefix": f"{prefix}*"}},
-        },
-        {
             # Stolen credentials of the role are useless outside the platform's VPC.
             "Sid": f"{sid}CopierOnlyThroughItsEndpoint",
             "Effect": "Deny",
@@ -102,17 +93,23 @@ def landing_writer_statements(bucket_arn: str, writer: LandingWriter) -> list[Do
     ]
 
 
-def landing_writer_key_statement(role_arns: list[str], region: str) -> Document:
-    """Key policy statement letting the copiers encrypt into the landing bucket, through S3 only
-    (multipart uploads also decrypt the data key). The bucket policy decides where they write:
-    the bucket is named after the key exists, so the key cannot name it."""
+def landing_writer_key_statement(writers: list[LandingWriter], region: str) -> Document:
+    """Key policy statement letting the copiers encrypt into the landing bucket, through S3 only,
+    from their own accounts (multipart uploads also decrypt the data key). The bucket policy
+    decides where they write: the bucket is named after the key exists, so the key cannot name
+    it."""
     return {
         "Sid": "PlatformCopiersEncryptThroughS3",
         "Effect": "Allow",
-        "Principal": {"AWS": sorted(role_arns)},
+        "Principal": {"AWS": sorted(writer.role_arn for writer in writers)},
         "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
         "Resource": "*",
-        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+        "Condition": {
+            "StringEquals": {
+                "kms:CallerAccount": sorted({writer.account_id for writer in writers}),
+                "kms:ViaService": f"s3.{region}.amazonaws.com",
+            }
+        },
     }
 
 
@@ -129,7 +126,7 @@ def staging_endpoint_policy(
             "Sid": "OnlyTheStagingAndLandingBuckets",
             "Effect": "Allow",
             "Principal": "*",
-            "Action": sorted({*_STAGING_READ_ACTIONS, *_LANDING_WRITE_ACTIONS, "s3:ListBucket"}),
+            "Action": sorted({*READ_OBJECT_ACTIONS, *_LANDING_WRITE_ACTIONS, "s3:ListBucket"}),
             "Resource": [*buckets, *(f"{arn}/*" for arn in buckets)],
             "Condition": {"StringEquals": {"aws:ResourceAccount": sorted(account_ids)}},
         }
@@ -158,7 +155,7 @@ def copier_policy(grants: CopierGrants, source_prefixes: list[str]) -> Document:
         {
             "Sid": "ReadStagedFiles",
             "Effect": "Allow",
-            "Action": _STAGING_READ_ACTIONS,
+            "Action": READ_OBJECT_ACTIONS,
             "Resource": [f"{staging}/{source}*" for source in source_prefixes],
         },
         {
@@ -174,16 +171,11 @@ def copier_policy(grants: CopierGrants, source_prefixes: list[str]) -> Document:
             "Resource": f"{landing}/{prefix}*",
         },
         {
-            "Sid": "ListThePlatformsLandingPrefix",
+            # Decrypt what Firehose staged; encrypt what Lambda sends the failure queue (with
+            # this role) when a copy gives up.
+            "Sid": "UseThePipelineKey",
             "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": landing,
-            "Condition": {"StringLike": {"s3:prefix": f"{prefix}*"}},
-        },
-        {
-            "Sid": "DecryptStagedFiles",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": grants.staging_key_arn,
         },
         {
@@ -193,21 +185,8 @@ def copier_policy(grants: CopierGrants, source_prefixes: list[str]) -> Document:
             "Resource": grants.landing_key_arn,
         },
         _failure_queue_statement(grants.failure_queue_arn),
-        _log_statement(grants.log_group_arn),
-        {
-            # Lambda creates and removes its network interfaces itself; EC2 offers no scoping.
-            "Sid": "RunInsideTheVpc",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:AssignPrivateIpAddresses",
-                "ec2:CreateNetworkInterface",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSubnets",
-                "ec2:UnassignPrivateIpAddresses",
-            ],
-            "Resource": "*",
-        },
+        write_own_logs(grants.log_group_arn),
+        RUN_INSIDE_THE_VPC,
     )
 
 
@@ -218,11 +197,22 @@ class ForwarderGrants:
     key_arn: str
     failure_queue_arn: str
     log_group_arn: str
+    # The customer-managed keys of tables encrypted with one: their streams are, too.
+    table_key_arns: list[str]
 
 
 def forwarder_policy(grants: ForwarderGrants) -> Document:
     """Read the tables' DynamoDB streams, put into their Kinesis streams."""
+    table_keys = [
+        {
+            "Sid": "DecryptTheTableStreams",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": sorted(set(grants.table_key_arns)),
+        }
+    ]
     return policy_document(
+        *(table_keys if grants.table_key_arns else []),
         {
             "Sid": "ReadTheTableStreams",
             "Effect": "Allow",
@@ -242,7 +232,7 @@ def forwarder_policy(grants: ForwarderGrants) -> Document:
             "Resource": grants.key_arn,
         },
         _failure_queue_statement(grants.failure_queue_arn),
-        _log_statement(grants.log_group_arn),
+        write_own_logs(grants.log_group_arn),
     )
 
 
@@ -284,7 +274,7 @@ def writer_policy(grants: WriterGrants) -> Document:
             "Resource": grants.key_arn,
         },
         _failure_queue_statement(grants.failure_queue_arn),
-        _log_statement(grants.log_group_arn),
+        write_own_logs(grants.log_group_arn),
     )
 
 
@@ -318,7 +308,7 @@ def delivery_policy(grants: DeliveryGrants) -> Document:
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": grants.key_arn,
         },
-        _log_statement(grants.log_group_arn),
+        write_own_logs(grants.log_group_arn),
     ]
     if grants.source_stream_arn:
         statements.append(
@@ -352,13 +342,4 @@ def _failure_queue_statement(queue_arn: str) -> Document:
         "Effect": "Allow",
         "Action": "sqs:SendMessage",
         "Resource": queue_arn,
-    }
-
-
-def _log_statement(log_group_arn: str) -> Document:
-    return {
-        "Sid": "WriteOwnLogs",
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": f"{log_group_arn}:*",
     }

@@ -98,8 +98,14 @@ def source_tables(spokes: list[str], project_dir: Path = PROJECT_DIR) -> dict[st
     return tables
 
 
-def existing_table(arn: str, name: str, view_type: str | None = "NEW_AND_OLD_IMAGES") -> dict:
-    """A table as `aws.dynamodb.get_table` returns it; `view_type` None: no stream."""
+def existing_table(
+    arn: str,
+    name: str,
+    view_type: str | None = "NEW_AND_OLD_IMAGES",
+    key_arn: str | None = None,
+) -> dict:
+    """A table as `aws.dynamodb.get_table` returns it; `view_type` None: no stream; `key_arn`:
+    encrypted with that customer-managed key (None: DynamoDB's own key)."""
     label = "2026-01-05T09:00:00.000"
     return {
         "arn": arn,
@@ -108,6 +114,7 @@ def existing_table(arn: str, name: str, view_type: str | None = "NEW_AND_OLD_IMA
         "streamViewType": view_type or "",
         "streamArn": f"{arn}/stream/{label}" if view_type else "",
         "streamLabel": label if view_type else "",
+        "serverSideEncryption": {"enabled": key_arn is not None, "kmsKeyArn": key_arn or ""},
     }
 
 

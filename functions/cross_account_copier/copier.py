@@ -97,8 +97,11 @@ class CrossAccountCopier:
         try:
             response = self.s3.head_object(Bucket=self.settings.landing_bucket, Key=landing_key)
         except ClientError as error:
-            # A 404 needs s3:ListBucket on the landing bucket; without it S3 answers 403.
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+            # S3 answers a missing key with 404 only to callers that may list the bucket; the
+            # copier may not (it would see other platforms' file names), so it gets 403. Taking
+            # 403 as "not there" is safe: if access really is denied, the copy that follows
+            # fails with AccessDenied itself.
+            if error.response.get("Error", {}).get("Code") in ("403", "404", "NoSuchKey"):
                 return None
             raise
         return response.get("Metadata", {})

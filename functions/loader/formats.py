@@ -26,6 +26,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 # within the function's memory; a longer field rejects the file.
 CSV_FIELD_LIMIT = 16 * 1024 * 1024
 STREAM_EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
+# The widest DynamoDB stream sequence number; the staging column holds exactly this many.
+SEQUENCE_DIGITS = 40
 
 
 class RFC4180(csv.Dialect):
@@ -234,5 +236,16 @@ def _unwrap_envelope(
         raise RejectedFileError(
             source, "sequenceNumber must be a string of digits", line, "sequenceNumber"
         )
+    if len(sequence_number) > SEQUENCE_DIGITS:
+        raise RejectedFileError(
+            source, f"sequenceNumber has more than {SEQUENCE_DIGITS} digits", line, "sequenceNumber"
+        )
     item = {**new_image, **keys}
-    return item, [event_name, sequence_number, envelope.get("approximateCreationTime")]
+    # Zero-padded to a fixed width, so the text order of the column is the numeric order
+    # (DynamoDB's sequence numbers run from 21 to 40 digits).
+    stream_values = [
+        event_name,
+        sequence_number.zfill(SEQUENCE_DIGITS),
+        envelope.get("approximateCreationTime"),
+    ]
+    return item, stream_values

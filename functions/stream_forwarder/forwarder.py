@@ -3,7 +3,8 @@
 Each table's changes go to the stream its route names, partitioned by item, so the changes of
 an item share a shard. Their order there is not promised: PutRecords does not keep the order of
 a request's entries, and a resent entry lands after later ones. Hence each envelope carries its
-stream sequence number, by which the loader orders and dedupes an item's changes.
+stream sequence number: the loader dedupes an item's changes by it, and they can be ordered by
+it.
 """
 
 from __future__ import annotations

@@ -21,9 +21,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.catalog import load_catalog_bundle
 from functions.stream_forwarder.dead_letters import DeadLetters
-from functions.stream_forwarder.forwarder import OutgoingChange, StreamForwarder
+from functions.stream_forwarder.forwarder import (
+    OutgoingChange,
+    OversizedChangeError,
+    StreamForwarder,
+    UnroutedTableError,
+)
 from functions.stream_forwarder.settings import ForwarderSettings
+from functions.streams.envelope import EnvelopeError
 
+# What makes a record poison: it can never become an envelope, however often it is retried.
+POISON = (EnvelopeError, UnroutedTableError, OversizedChangeError)
 logger = Logger(service="stream-forwarder")
 # A batch of nothing but poison is parked like any other, not failed as a whole.
 processor = BatchProcessor(
@@ -68,10 +76,19 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     with processor(records=event["Records"], handler=record_handler, lambda_context=context):
         outcomes = processor.process()
     changes = [result for status, result, _ in outcomes if status == "success"]
+    failures = [
+        (record.raw_event, error)
+        for record, (_, error, _) in zip(processor.fail_messages, processor.exceptions, strict=True)
+    ]
+    for _, error in failures:
+        if not isinstance(error, POISON):
+            # A bug or an outage, not a bad record: parking would empty the stream into the
+            # queue. Failing the invocation makes Lambda retry (and bisect) the batch.
+            raise error
     unparked = [
-        record.raw_event["dynamodb"]["SequenceNumber"]
-        for status, reason, record in outcomes
-        if status == "fail" and not _parked(record.raw_event, reason)
+        record.get("dynamodb", {}).get("SequenceNumber", "")
+        for record, error in failures
+        if not _parked(record, f"{type(error).__name__}: {error}")
     ]
     undelivered = forwarder.forward(changes)
     for failure in undelivered:

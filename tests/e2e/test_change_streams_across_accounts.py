@@ -244,7 +244,8 @@ def _expected_rows(records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
                 None if value("streakDays", "N") is None else int(value("streakDays", "N")),
                 _timestamp(value("completedAt", "S")),
                 record["eventName"],
-                change["SequenceNumber"],
+                # Stored zero-padded to 40 digits, so that text order is numeric order.
+                change["SequenceNumber"].zfill(40),
                 created.replace(tzinfo=None),
             )
         )

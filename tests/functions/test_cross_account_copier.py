@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import pytest
 from service_fixtures import account_credentials
 
@@ -249,6 +250,29 @@ def test_the_same_event_twice_copies_once(accounts, invoke) -> None:
     operations = [operation for operation, _ in accounts.landing_requests]
     assert operations == ["HeadObject", "CopyObject", "HeadObject"]
     assert accounts.landing_versions() == [INCOMING + "stream-1-2026-11-26-15-00-00-abc.gz"]
+
+
+def test_a_missing_copy_answered_with_403_is_copied(accounts, invoke) -> None:
+    # GIVEN the landing bucket answering the copier's HEAD of a missing key with 403, as S3
+    # does for a caller that may not list the bucket (the copier may not; moto answers 404)
+    def forbidden(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "HeadObject" and params.get("Bucket") == accounts.landing_bucket:
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject"
+            )
+
+    s3 = handler.cross_account_copier().s3
+    s3.meta.events.register("before-parameter-build.s3.HeadObject", forbidden)
+    body = gzip.compress(b"{}\n")
+    try:
+        # WHEN the event arrives
+        result = invoke(ENVELOPES, *accounts.stage(ENVELOPES, body), len(body))
+    finally:
+        s3.meta.events.unregister("before-parameter-build.s3.HeadObject", forbidden)
+
+    # THEN the file is copied (were access really denied, the copy itself would fail)
+    assert result["status"] == "copied"
+    assert accounts.read(INCOMING + "stream-1-2026-11-26-15-00-00-abc.gz") == body
 
 
 def test_a_new_version_of_the_staging_key_is_copied_again(accounts, invoke) -> None:

@@ -58,10 +58,30 @@ def load(database, dataset, body: bytes, key: str, version: str = "v1") -> LoadR
 
 
 def stored_changes(query) -> list[tuple]:
-    return query(
+    """The staged changes in sequence order, sequence numbers without their zero padding."""
+    rows = query(
         "SELECT learner_id, lesson_id, _event_name, _sequence_number, xp"
         " FROM languages_lesson_progress ORDER BY _sequence_number, learner_id"
     )
+    return [(*row[:3], row[3].lstrip("0"), *row[4:]) for row in rows]
+
+
+def test_sequence_numbers_are_stored_zero_padded_so_text_order_is_numeric(
+    loader_database, query
+) -> None:
+    # 99 < 100 as numbers, but "99" > "100" as text: padding keeps the column's order right.
+    load(
+        loader_database,
+        LESSON_PROGRESS,
+        envelopes(change("MODIFY", 1, "fr-01", "100", xp=12), change("INSERT", 1, "fr-01", "99")),
+        STREAM_KEY,
+    )
+
+    rows = query(
+        "SELECT _sequence_number, xp FROM languages_lesson_progress ORDER BY _sequence_number"
+    )
+
+    assert rows == [("99".zfill(40), 10), ("100".zfill(40), 12)]
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ import pytest
 from stack_helpers import parsed_config
 
 from offline.engine import StackRun, run_stack
-from offline.estate import existing_table
+from offline.estate import existing_table, peering_requests, source_tables
 from offline.mocks import GET_TABLE, UnknownInvokeError
-from offline.stack_files import PROJECT_DIR
+from offline.stack_files import PROJECT_DIR, engine_config
 from stack_config import ConfigError
 
 FUNCTION = "aws:lambda/function:Function"
@@ -299,7 +299,7 @@ def test_alarms_watch_iterator_age_delivery_failures_errors_and_failure_queues(
         ("AWS/Lambda", "Errors", 0),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", 0),
         ("AWS/Lambda", "IteratorAge", half_day_ms),
-        ("AWS/Firehose", "DeliveryToS3.Success", 1),
+        ("AWS/Firehose", "DeliveryToS3.DataFreshness", 60 + 900),
     }
     assert ("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", half_day_ms) in alarms(native_run)
     topic = next(t for t in lambda_run.of_type("aws:sns/topic:Topic") if "streams" in t.name)
@@ -308,39 +308,81 @@ def test_alarms_watch_iterator_age_delivery_failures_errors_and_failure_queues(
             assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
 
 
-def test_the_hub_admits_the_copier_only_through_its_endpoint(estates):
-    spoke = estates["dev"].first_spokes[LAMBDA_STACK].exports
-    hub = estates["dev"].hub
+def _admitted(hub: StackRun, spoke: dict) -> None:
+    """The hub's landing bucket and key admit the spoke's copier, and only as they should."""
     policy = json.loads(hub.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
     copier = [
         s for s in policy["Statement"] if s.get("Principal") == {"AWS": spoke["copierRoleArn"]}
     ]
     bucket = hub.exports["landingBucketArn"]
+    endpoint = spoke["copierEndpointId"]
     assert [(s["Effect"], s["Resource"], s["Condition"]) for s in copier] == [
-        (
-            "Allow",
-            f"{bucket}/incoming/languages/*",
-            {"StringEquals": {"aws:SourceVpce": spoke["copierEndpointId"]}},
-        ),
-        (
-            "Allow",
-            bucket,
-            {
-                "StringEquals": {"aws:SourceVpce": spoke["copierEndpointId"]},
-                "StringLike": {"s3:prefix": "incoming/languages/*"},
-            },
-        ),
-        (
-            "Deny",
-            [bucket, f"{bucket}/*"],
-            {"StringNotEquals": {"aws:SourceVpce": spoke["copierEndpointId"]}},
-        ),
+        ("Allow", f"{bucket}/incoming/languages/*", {"StringEquals": {"aws:SourceVpce": endpoint}}),
+        ("Deny", [bucket, f"{bucket}/*"], {"StringNotEquals": {"aws:SourceVpce": endpoint}}),
     ]
+    assert "s3:DeleteObject" not in copier[0]["Action"]
     (storage_key,) = [k for k in hub.of_type("aws:kms/key:Key") if "storage" in k.name]
     key_statements = json.loads(storage_key.inputs["policy"])["Statement"]
     (grant,) = [s for s in key_statements if s["Sid"] == "PlatformCopiersEncryptThroughS3"]
     assert grant["Principal"] == {"AWS": [spoke["copierRoleArn"]]}
-    assert grant["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-2.amazonaws.com"}}
+    assert grant["Condition"] == {
+        "StringEquals": {
+            "kms:CallerAccount": [spoke["accountId"]],
+            "kms:ViaService": "s3.eu-west-2.amazonaws.com",
+        }
+    }
+
+
+def test_the_hub_admits_the_copier_only_through_its_endpoint(estates):
+    _admitted(estates["dev"].hub, estates["dev"].first_spokes[LAMBDA_STACK].exports)
+
+
+def _attached_prod_hub(estates, languages_exports: dict) -> StackRun:
+    """The prod hub with languages attached (its sample file leaves it detached)."""
+    estate = estates["prod"]
+    config = _with_platforms(
+        engine_config("prod"),
+        lambda p: {**p, "attached": p["attached"] or p["name"] == "languages"},
+    )
+    references = {
+        f"example-edu/reporting/{stack}": run.exports for stack, run in estate.first_spokes.items()
+    }
+    references["example-edu/reporting/prod-languages"] = languages_exports
+    return run_stack(
+        "prod", references, config=config, peering_connections=peering_requests(estate.first_spokes)
+    )
+
+
+def _with_platforms(config: dict, change) -> dict:
+    platforms = json.loads(config["reporting:platforms"])
+    return {**config, "reporting:platforms": json.dumps([change(p) for p in platforms])}
+
+
+def test_a_hub_admits_a_native_mode_copier_the_same_way(estates):
+    spoke = estates["prod"].first_spokes[NATIVE_STACK].exports
+    _admitted(_attached_prod_hub(estates, spoke), spoke)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            {"copierRoleArn": "arn:aws:iam::999900000001:role/copier"},
+            "is a role of account 999900000001, not of the platform's account 444400000002",
+        ),
+        (
+            {"copierEndpointId": "vpce-nope"},
+            "copierEndpointId 'vpce-nope' is not a VPC endpoint id",
+        ),
+    ],
+)
+def test_a_hub_refuses_a_copier_that_cannot_be_the_platforms(estates, change, problem):
+    spoke = {**estates["prod"].first_spokes[NATIVE_STACK].exports, **change}
+    with pytest.raises(
+        ValueError, match="platform 'languages': refusing to admit its copier"
+    ) as caught:
+        _attached_prod_hub(estates, spoke)
+    assert problem in str(caught.value)
 
 
 def test_a_hub_without_streaming_platforms_admits_no_copier(estates):
@@ -354,11 +396,7 @@ def test_a_hub_without_streaming_platforms_admits_no_copier(estates):
 
 def test_spokes_without_change_streams_export_empty_copier_outputs(estates):
     maths = estates["dev"].spokes["dev-maths"].exports
-    assert (maths["changeStreamDatasets"], maths["copierRoleArn"], maths["copierEndpointId"]) == (
-        [],
-        "",
-        "",
-    )
+    assert (maths["copierRoleArn"], maths["copierEndpointId"]) == ("", "")
     assert estates["dev"].spokes["dev-maths"].of_type(KINESIS) == []
 
 
@@ -428,3 +466,38 @@ def test_pipeline_mode_is_lambda_or_native(project):
     stack_file.write_text(stack_file.read_text().replace("pipeline: lambda", "pipeline: glue"))
     with pytest.raises(ConfigError, match=r"changeStreams.pipeline: must be one of lambda, native"):
         run_stack(LAMBDA_STACK, {"example-edu/reporting/dev": {}}, project_dir=project)
+
+
+def test_a_hub_in_another_region_stops_the_spoke(estates):
+    hub = {**estates["dev"].first_hub.exports, "region": "eu-west-1"}
+    with pytest.raises(ValueError, match="is in eu-west-2 and its hub in eu-west-1"):
+        run_stack(
+            LAMBDA_STACK,
+            {"example-edu/reporting/dev": hub},
+            dynamodb_tables=source_tables([LAMBDA_STACK]),
+        )
+
+
+def test_the_forwarder_may_decrypt_the_stream_of_a_table_with_its_own_key(estates):
+    arn = f"arn:aws:dynamodb:eu-west-2:444400000001:table/{TABLE}"
+    key = "arn:aws:kms:eu-west-2:444400000001:key/11111111-2222-4333-a444-555555555555"
+    run = _run_languages(
+        estates, {f"444400000001/{TABLE}": existing_table(arn, TABLE, key_arn=key)}
+    )
+    statements = {
+        s["Sid"]: s for s in _policy_of(run, _function(run, "stream-forwarder"))["Statement"]
+    }
+    assert statements["DecryptTheTableStreams"] == {
+        "Sid": "DecryptTheTableStreams",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": [key],
+    }
+
+
+def test_a_table_with_dynamodbs_own_key_needs_no_key_grant(lambda_run):
+    sids = {
+        s["Sid"]
+        for s in _policy_of(lambda_run, _function(lambda_run, "stream-forwarder"))["Statement"]
+    }
+    assert "DecryptTheTableStreams" not in sids

@@ -15,6 +15,7 @@ from functions.catalog.model import (
     CatalogError,
     Column,
     Dataset,
+    Extract,
     UnknownDatasetError,
 )
 from functions.catalog.reader import MAX_DECIMAL_PRECISION, load_catalog, parse_platform
@@ -30,6 +31,7 @@ __all__ = [
     "CatalogError",
     "Column",
     "Dataset",
+    "Extract",
     "UnknownDatasetError",
     "bundle_file",
     "catalog_bundle",

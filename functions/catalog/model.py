@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 COLUMN_TYPES = ("string", "integer", "decimal", "boolean", "date", "timestamp")
+# What leaves the source for a column: its value, or a keyed hash of it (joins still work, the
+# value does not travel). A column whose rule is `drop` is not a column of the dataset at all.
+PRIVACY_RULES = ("keep", "hash", "drop")
+# A watermark grows with every change of a row: an updated-at time or an increasing id.
+WATERMARK_TYPES = ("integer", "timestamp")
+# The reporting table of a dataset is its staging table's name with this suffix.
+REPORTING_SUFFIX = "_current"
 
 # `dynamodb-stream` is JSON Lines whose lines are change envelopes written by the stream
 # pipeline; the loader flattens each envelope into one staging row.
@@ -35,11 +42,26 @@ class Column:
     max_length: int | None = None
     precision: int | None = None
     scale: int | None = None
+    # "keep" or "hash" (see PRIVACY_RULES).
+    privacy: str = "keep"
 
     @property
     def source_field(self) -> str:
         """The header or key that feeds this column."""
         return self.field or self.name
+
+
+@dataclass(frozen=True)
+class Extract:
+    """Where the extractor reads a dataset: a table or view of one of the platform's replicas."""
+
+    # The replica, by the name the platform's stack gives it (`platform.databases[].name`).
+    database: str
+    # `schema.table` or `table`, each part a plain identifier.
+    relation: str
+    # A row filter in the source's SQL, from the catalog (reviewed like code), or None.
+    where: str | None = None
+    batch_rows: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +75,18 @@ class Dataset:
     file_format: str
     columns: tuple[Column, ...]
     keys: tuple[str, ...]
+    # The column that orders a row's versions (and bounds incremental extracts), or None.
+    watermark: str | None = None
+    extract: Extract | None = None
+    # Source fields never read: declared `privacy: drop`, kept to say so.
+    dropped_fields: tuple[str, ...] = ()
+    # Merged staging rows are deleted after this many days.
+    staging_retention_days: int = 30
+
+    @property
+    def reporting_table(self) -> str:
+        """The table the merge keeps current: one row per key, deletes applied."""
+        return self.table + REPORTING_SUFFIX
 
     @property
     def qualified_name(self) -> str:

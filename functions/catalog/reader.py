@@ -16,27 +16,48 @@ from functions.catalog.model import (
     COLUMN_TYPES,
     FILE_FORMATS,
     LEDGER_TABLE,
+    PRIVACY_RULES,
+    REPORTING_SUFFIX,
+    WATERMARK_TYPES,
     Catalog,
     CatalogError,
     Column,
     Dataset,
+    Extract,
 )
 
 # Platform and dataset names are S3 prefixes and CLI arguments: lower case, no separators.
 LAYOUT_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
-# Table and column names: 63 characters is PostgreSQL's limit, the smallest of the dialects.
-# A leading underscore is reserved for the load metadata columns.
 # A stream's string keys, in characters: two of them and the sequence number stay within SQL
 # Server's 1,700-byte nonclustered index key.
 MAX_STREAM_KEY_LENGTH = 400
+# Table and column names: 63 characters is PostgreSQL's limit, the smallest of the dialects.
+# A leading underscore is reserved for the load metadata columns.
 SQL_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
+# A staging table's name leaves room for its reporting table's suffix.
+MAX_TABLE_LENGTH = 63 - len(REPORTING_SUFFIX)
+# Source relations and columns: plain identifiers, optionally `schema.`-qualified relations.
+SOURCE_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,127}")
+# A keyed hash is 64 hex characters (HMAC-SHA-256).
+HASH_LENGTH = 64
 # SQL Server's nvarchar(n) stops at 4000; longer strings are declared without max_length.
 MAX_STRING_LENGTH = 4000
 MAX_DECIMAL_PRECISION = 38
 
 _PLATFORM_KEYS = {"platform", "datasets"}
-_DATASET_KEYS = {"name", "source", "table", "format", "keys", "columns"}
-_COLUMN_KEYS = {"name", "type", "nullable", "field", "max_length", "precision", "scale"}
+_DATASET_KEYS = {
+    "name",
+    "source",
+    "table",
+    "format",
+    "keys",
+    "columns",
+    "watermark",
+    "extract",
+    "staging_retention_days",
+}
+_COLUMN_KEYS = {"name", "type", "nullable", "field", "max_length", "precision", "scale", "privacy"}
+_EXTRACT_KEYS = {"database", "from", "where", "batch_rows"}
 
 
 def load_catalog(directory: str | Path) -> Catalog:
@@ -95,6 +116,11 @@ def _parse_dataset(where: _Where, platform: str, entry: Any, path: str) -> Datas
     if not isinstance(source, str) or not source.strip():
         raise where.error(f"{path}.source", "must be a non-empty string")
     table = where.name(mapping, "table", f"{path}.table", SQL_IDENTIFIER)
+    if len(table) > MAX_TABLE_LENGTH:
+        raise where.error(
+            f"{path}.table",
+            f"at most {MAX_TABLE_LENGTH} characters: the reporting table adds '{REPORTING_SUFFIX}'",
+        )
     if table.lower() == LEDGER_TABLE:
         raise where.error(f"{path}.table", f"{table!r} is reserved for the load ledger")
     file_format = mapping.get("format", "csv")
@@ -103,15 +129,34 @@ def _parse_dataset(where: _Where, platform: str, entry: Any, path: str) -> Datas
     column_entries = mapping.get("columns")
     if not isinstance(column_entries, list) or not column_entries:
         raise where.error(f"{path}.columns", "must be a non-empty list")
-    columns = tuple(
+    parsed = [
         _parse_column(where, column, f"{path}.columns[{index}]")
         for index, column in enumerate(column_entries)
-    )
+    ]
+    columns = tuple(column for column in parsed if column.privacy != "drop")
+    dropped = tuple(column.source_field for column in parsed if column.privacy == "drop")
+    if not columns:
+        raise where.error(f"{path}.columns", "must declare a column that is not dropped")
     _check_unique(where, [c.name.lower() for c in columns], f"{path}.columns", "column name")
     _check_unique(
         where, [c.source_field.lower() for c in columns], f"{path}.columns", "column field"
     )
     keys = _parse_keys(where, mapping.get("keys"), columns, f"{path}.keys")
+    watermark = _parse_watermark(where, mapping.get("watermark"), columns, f"{path}.watermark")
+    extract = None
+    if "extract" in mapping:
+        extract = _parse_extract(where, mapping["extract"], f"{path}.extract")
+        if watermark is None:
+            raise where.error(f"{path}.watermark", "is required for an extracted dataset")
+        if file_format != "csv":
+            raise where.error(
+                f"{path}.format", "an extracted dataset is csv: the extractor writes it"
+            )
+    retention = (
+        where.integer(mapping, "staging_retention_days", f"{path}.staging_retention_days", 1, 3650)
+        if "staging_retention_days" in mapping
+        else 30
+    )
     if file_format == "dynamodb-stream":
         # A REMOVE envelope carries only the keys: every other column must accept NULL.
         for column in columns:
@@ -140,7 +185,50 @@ def _parse_dataset(where: _Where, platform: str, entry: Any, path: str) -> Datas
         file_format=file_format,
         columns=columns,
         keys=keys,
+        watermark=watermark,
+        extract=extract,
+        dropped_fields=dropped,
+        staging_retention_days=retention,
     )
+
+
+def _parse_watermark(
+    where: _Where, watermark: Any, columns: tuple[Column, ...], path: str
+) -> str | None:
+    if watermark is None:
+        return None
+    by_name = {column.name: column for column in columns}
+    if not isinstance(watermark, str) or watermark not in by_name:
+        raise where.error(path, f"{watermark!r} is not a declared column")
+    column = by_name[watermark]
+    if column.type not in WATERMARK_TYPES or column.nullable:
+        raise where.error(
+            path, f"{watermark!r} must be a non-nullable {' or '.join(WATERMARK_TYPES)} column"
+        )
+    return watermark
+
+
+def _parse_extract(where: _Where, entry: Any, path: str) -> Extract:
+    mapping = where.mapping(entry, path)
+    where.only_keys(mapping, _EXTRACT_KEYS, path)
+    database = where.name(mapping, "database", f"{path}.database", LAYOUT_NAME)
+    relation = mapping.get("from")
+    parts = relation.split(".") if isinstance(relation, str) else []
+    if not 1 <= len(parts) <= 2 or not all(SOURCE_IDENTIFIER.fullmatch(p) for p in parts):
+        raise where.error(f"{path}.from", "must be `table` or `schema.table`, plain identifiers")
+    row_filter = mapping.get("where")
+    if row_filter is not None and (
+        not isinstance(row_filter, str)
+        or not row_filter.strip()
+        or any(mark in row_filter for mark in (";", "--", "/*"))
+    ):
+        raise where.error(f"{path}.where", "must be one SQL condition: no ';' and no comments")
+    batch_rows = (
+        where.integer(mapping, "batch_rows", f"{path}.batch_rows", 100, 100_000)
+        if "batch_rows" in mapping
+        else 10_000
+    )
+    return Extract(database, relation, row_filter, batch_rows)
 
 
 def _parse_column(where: _Where, entry: Any, path: str) -> Column:
@@ -157,7 +245,21 @@ def _parse_column(where: _Where, entry: Any, path: str) -> Column:
     if field is not None and (not isinstance(field, str) or not field.strip()):
         raise where.error(f"{path}.field", "must be a non-empty string")
     sizes = _parse_sizes(where, mapping, column_type, path)
-    return Column(name=name, type=column_type, nullable=nullable, field=field, **sizes)
+    privacy = mapping.get("privacy", "keep")
+    if privacy not in PRIVACY_RULES:
+        raise where.error(f"{path}.privacy", f"must be one of {', '.join(PRIVACY_RULES)}")
+    if privacy == "hash" and (
+        column_type != "string"
+        or (sizes.get("max_length") is not None and sizes["max_length"] < HASH_LENGTH)
+    ):
+        raise where.error(
+            f"{path}.privacy",
+            f"a hashed column holds {HASH_LENGTH} hex characters: type string, max_length "
+            f"of at least {HASH_LENGTH}",
+        )
+    return Column(
+        name=name, type=column_type, nullable=nullable, field=field, privacy=privacy, **sizes
+    )
 
 
 def _parse_sizes(
@@ -205,15 +307,16 @@ def _check_unique(where: _Where, names: list[str], path: str, what: str) -> None
 
 
 def _check_unique_tables(datasets: list[Dataset]) -> None:
+    """Staging and reporting tables share one namespace: no name may be taken twice."""
     owners: dict[str, str] = {}
     for dataset in datasets:
-        table = dataset.table.lower()
-        if table in owners:
-            raise CatalogError(
-                f"staging table {dataset.table!r} is declared by both "
-                f"{owners[table]} and {dataset.qualified_name}"
-            )
-        owners[table] = dataset.qualified_name
+        for kind, table in (("staging", dataset.table), ("reporting", dataset.reporting_table)):
+            if table.lower() in owners:
+                raise CatalogError(
+                    f"{kind} table {table!r} of {dataset.qualified_name} is already the "
+                    f"{owners[table.lower()]}"
+                )
+            owners[table.lower()] = f"{kind} table of {dataset.qualified_name}"
 
 
 class _Where:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
 
-from functions.catalog import CatalogError, load_catalog, parse_platform
+from functions.catalog import CatalogError, Extract, load_catalog, parse_platform
 
 CATALOG_DIR = Path(__file__).resolve().parents[2] / "datasets"
 
@@ -125,5 +126,101 @@ def test_two_datasets_cannot_share_a_staging_table(tmp_path: Path) -> None:
         " nullable: false}]}\n"
     )
 
-    with pytest.raises(CatalogError, match="staging table 'SHARED' is declared by both maths/a"):
+    with pytest.raises(
+        CatalogError,
+        match="staging table 'SHARED' of maths/b is already the staging table of maths/a",
+    ):
+        load_catalog(tmp_path)
+
+
+def _extracted(**change) -> dict:
+    """A platform document with one extracted dataset, changed by `change` (dataset keys)."""
+    dataset = {
+        "name": "staff",
+        "source": "postgresql homework.public.staff",
+        "table": "maths_staff",
+        "keys": ["staff_id"],
+        "watermark": "updated_at",
+        "extract": {"database": "homework", "from": "public.staff"},
+        "columns": [
+            {"name": "staff_id", "type": "integer", "nullable": False},
+            {"name": "email_hash", "type": "string", "field": "email", "privacy": "hash"},
+            {"name": "updated_at", "type": "timestamp", "nullable": False},
+            {"name": "date_of_birth", "type": "date", "privacy": "drop"},
+        ],
+    }
+    dataset.update(change)
+    return {"platform": "maths", "datasets": [dataset]}
+
+
+def test_an_extracted_dataset_parses_with_its_rules() -> None:
+    (dataset,) = parse_platform(_extracted(), source="maths.yaml")
+
+    assert dataset.extract == Extract("homework", "public.staff", None, 10_000)
+    assert dataset.watermark == "updated_at"
+    assert [c.name for c in dataset.columns] == ["staff_id", "email_hash", "updated_at"]
+    assert [c.privacy for c in dataset.columns] == ["keep", "hash", "keep"]
+    assert dataset.dropped_fields == ("date_of_birth",)
+    assert dataset.reporting_table == "maths_staff_current"
+    assert dataset.staging_retention_days == 30
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"watermark": None}, "datasets[0].watermark: is required for an extracted dataset"),
+        ({"watermark": "email_hash"}, "must be a non-nullable integer or timestamp column"),
+        ({"watermark": "date_of_birth"}, "'date_of_birth' is not a declared column"),
+        ({"format": "jsonl"}, "an extracted dataset is csv"),
+        (
+            {"extract": {"database": "homework", "from": "public.staff; drop table x"}},
+            "plain identifiers",
+        ),
+        (
+            {"extract": {"database": "homework", "from": "a.b.c"}},
+            "must be `table` or `schema.table`",
+        ),
+        (
+            {"extract": {"database": "homework", "from": "staff", "where": "1=1; --"}},
+            "must be one SQL condition",
+        ),
+        ({"extract": {"database": "homework", "from": "staff", "batch_rows": 5}}, "from 100 to"),
+        ({"extract": {"database": "homework", "from": "staff", "order": "x"}}, "order"),
+        ({"staging_retention_days": 0}, "staging_retention_days: must be an integer from 1"),
+        ({"table": "t" * 56}, "at most 55 characters"),
+    ],
+)
+def test_extract_rules_fail_naming_the_key(change: dict, message: str) -> None:
+    document = _extracted(**change)
+    if change.get("watermark", "") is None:
+        del document["datasets"][0]["watermark"]
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        parse_platform(document, source="maths.yaml")
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        ({"type": "integer"}, "a hashed column holds 64 hex characters"),
+        ({"type": "string", "max_length": 63}, "a hashed column holds 64 hex characters"),
+        ({"privacy": "mask"}, "privacy: must be one of keep, hash, drop"),
+    ],
+)
+def test_privacy_rules_fail_naming_the_key(column: dict, message: str) -> None:
+    document = _extracted()
+    document["datasets"][0]["columns"][1].update(column)
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        parse_platform(document, source="maths.yaml")
+
+
+def test_a_staging_table_cannot_take_another_datasets_reporting_table(tmp_path: Path) -> None:
+    (tmp_path / "maths.yaml").write_text(
+        "platform: maths\ndatasets:\n"
+        "  - {name: a, source: s, table: pupils, keys: [id], columns: [{name: id, type: integer,"
+        " nullable: false}]}\n"
+        "  - {name: b, source: s, table: pupils_current, keys: [id], columns: [{name: id,"
+        " type: integer, nullable: false}]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError, match="staging table 'pupils_current' of maths/b is already"):
         load_catalog(tmp_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pulumi
 
-from functions.catalog import BUNDLE_NAME, catalog_bundle
+from functions.catalog import BUNDLE_NAME, Catalog, catalog_bundle, load_catalog
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "datasets"
 
@@ -16,3 +16,8 @@ CATALOG_DIR = Path(__file__).resolve().parent.parent / "datasets"
 def catalog_assets() -> dict[str, pulumi.Asset]:
     """The catalog bundle to add to a function's package, beside `functions/`."""
     return {BUNDLE_NAME: pulumi.StringAsset(catalog_bundle(CATALOG_DIR))}
+
+
+def project_catalog() -> Catalog:
+    """The catalog the functions receive, for the program's own decisions (what to extract)."""
+    return load_catalog(CATALOG_DIR)

@@ -20,6 +20,10 @@ from components.function_package import function_archive
 from components.policy_documents import Document, lambda_trust_policy, tls_only_queue_policy
 
 RUNTIME = "python3.12"
+# Where an ODBC layer (docs/loader.md) puts the driver registry and the RDS CA bundle: layers
+# unpack under /opt. ODBC Driver 18 verifies the server certificate with OpenSSL's default
+# trust store, which does not hold the RDS certificate authorities.
+ODBC_LAYER_ENVIRONMENT = {"ODBCSYSINI": "/opt/etc", "SSL_CERT_FILE": "/opt/etc/rds-ca-bundle.pem"}
 FAILURE_QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
 
 

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.lambda_function import FunctionSpec, LambdaFunction, LambdaFunctionArgs
+from components.lambda_function import (
+    ODBC_LAYER_ENVIRONMENT,
+    FunctionSpec,
+    LambdaFunction,
+    LambdaFunctionArgs,
+)
 from components.policy_documents import LoaderGrants, loader_policy
 from components.s3_trigger import s3_trigger
 from components.security_rules import loader_egress
@@ -20,10 +25,6 @@ QUARANTINE_PREFIX = "quarantine/"
 HANDLER = "functions.loader.handler.lambda_handler"
 # The function's own package and the shared code it imports.
 LOADER_PACKAGES = ["functions.loader", "functions.catalog"]
-# Where the ODBC layer (docs/loader.md) puts the driver registry and the RDS CA bundle: layers
-# unpack under /opt. ODBC Driver 18 verifies the server certificate with OpenSSL's default
-# trust store, which does not hold the RDS certificate authorities.
-ODBC_LAYER_ENVIRONMENT = {"ODBCSYSINI": "/opt/etc", "SSL_CERT_FILE": "/opt/etc/rds-ca-bundle.pem"}
 
 
 @dataclass(frozen=True)

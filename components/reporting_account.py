@@ -11,7 +11,8 @@ import pulumi_aws as aws
 from components.account_provider import account_provider
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.copier_checks import copier_problems
-from components.dataset_catalog import catalog_assets
+from components.dataset_catalog import catalog_assets, project_catalog
+from components.extractor import Extractor, ExtractorArgs
 from components.hub_network import HubNetwork, HubNetworkArgs
 from components.landing_loader import ARCHIVE_PREFIX, LandingLoader, LandingLoaderArgs
 from components.network_plan import hub_subnets, tier_cidrs
@@ -176,6 +177,30 @@ class ReportingAccount(pulumi.ComponentResource):
             tags={**tags, "Name": f"{name}-replica-clients"},
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
+        if config.extractor:
+            Extractor(
+                f"{name}-extractor",
+                ExtractorArgs(
+                    settings=config.extractor,
+                    environment=deployment.environment,
+                    account_id=account.account_id,
+                    catalog=project_catalog(),
+                    platforms=args.platforms,
+                    bucket_name=landing.bucket_name,
+                    bucket_arn=landing.arn,
+                    storage_key_arn=storage_key.arn,
+                    secrets_key_arn=database_key.arn,
+                    operations_key_arn=operations_key.arn,
+                    alert_topic_arn=alerts.arn,
+                    vpc_id=network.vpc_id,
+                    subnet_ids=network.subnet_ids["app"],
+                    replica_clients_security_group_id=replica_clients.id,
+                    s3_prefix_list_id=network.s3_prefix_list_id,
+                    endpoints_security_group_id=network.endpoints_security_group_id,
+                    tags=tags,
+                ),
+                opts=in_account,
+            )
         for link in config.attached_platforms:
             verified = _verified_peering(
                 link, args.platforms[link.name], network.vpc_id, account.account_id, provider

@@ -214,6 +214,9 @@ def _computed(
     if typ == "aws:s3/bucket:Bucket":
         bucket = inputs.get("bucket") or f"{name}-{token[:8]}"
         return bucket, {**state, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+    if typ == "random:index/randomPassword:RandomPassword":
+        length = int(inputs.get("length", 16))
+        return name, {**state, "result": (token * 8)[:length]}
     if typ == "aws:kms/key:Key":
         tail = _digest(token, length=12)
         key_id = f"{token[:8]}-{token[8:12]}-4{token[12:15]}-a{token[15:17]}0-{tail}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from functions.catalog.reader import LAYOUT_NAME
 
@@ -70,6 +71,26 @@ sql_name = matching(_SQL_NAME, "a database name of letters, digits and '_'")
 dynamodb_table = matching(_DYNAMODB_TABLE, "a DynamoDB table name")
 # As the dataset catalog names its datasets.
 dataset_name = matching(LAYOUT_NAME, "a catalog dataset name ([a-z][a-z0-9_]*)")
+
+
+# EventBridge Scheduler: rate(<n> <unit>) or cron(<six fields>).
+_SCHEDULE_EXPRESSION = re.compile(
+    r"rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\)"
+)
+schedule_expression = matching(
+    _SCHEDULE_EXPRESSION, "a schedule such as rate(15 minutes) or cron(0/15 7-19 ? * MON-FRI *)"
+)
+
+
+def timezone(value: str) -> str:
+    """An IANA time zone name, as EventBridge Scheduler takes it."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"must be an IANA time zone such as Europe/London; got '{value}'"
+        ) from None
+    return value
 
 
 def platform_name(value: str) -> str:

@@ -27,6 +27,7 @@ STRUCTURED_KEYS = (
     "platforms",
     "platform",
     "changeStreams",
+    "extractor",
 )
 SCALAR_KEYS = ("role", "environment", "owner", "schedule", "hubStack")
 

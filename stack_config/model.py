@@ -72,6 +72,24 @@ class LoaderSettings:
 
 
 @dataclass(frozen=True)
+class ExtractorSettings:
+    """The extractor Lambda: incremental extracts from the platforms' read replicas."""
+
+    # An EventBridge Scheduler expression: rate(...) or cron(...).
+    schedule: str
+    timezone: str
+    architecture: str
+    memory_mb: int
+    timeout_seconds: int
+    powertools_layer_arn: str
+    # ODBC drivers for the source engines (MySQL, PostgreSQL, SQL Server) and pyodbc.
+    odbc_layer_arn: str
+    # Rows changed this long before the last watermark are read again (late commits).
+    overlap_seconds: int
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
 class PlatformLink:
     """The hub's view of one source platform."""
 
@@ -91,6 +109,8 @@ class HubConfig:
     database: ReportingDatabase
     loader: LoaderSettings
     platforms: tuple[PlatformLink, ...]
+    # None: no extractor (nothing is pulled from the replicas).
+    extractor: ExtractorSettings | None = None
 
     @property
     def attached_platforms(self) -> tuple[PlatformLink, ...]:

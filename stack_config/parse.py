@@ -16,6 +16,7 @@ from stack_config.model import (
     AwsAccount,
     ChangeStreams,
     Deployment,
+    ExtractorSettings,
     HubConfig,
     HubNetwork,
     LandingBucket,
@@ -89,6 +90,7 @@ def _hub(top: Section, deployment: Deployment) -> HubConfig:
         database=_reporting_database(top.section("reportingDatabase")),
         loader=_loader(top.section("loader")),
         platforms=platforms,
+        extractor=_extractor(top.section("extractor", default={})),
     )
 
 
@@ -224,6 +226,29 @@ def _log_retention(section: Section) -> int:
             "logRetentionDays", f"must be one CloudWatch Logs offers: {LOG_RETENTION_DAYS}"
         )
     return days
+
+
+def _extractor(section: Section) -> ExtractorSettings | None:
+    """The extractor's settings, or None when the stack has none (no extracts run)."""
+    if not section.written_keys():
+        return None
+    extractor = ExtractorSettings(
+        schedule=section.text(
+            "schedule", default="rate(15 minutes)", check=checks.schedule_expression
+        ),
+        timezone=section.text("timezone", default="Europe/London", check=checks.timezone),
+        architecture=section.text(
+            "architecture", default="x86_64", check=checks.choice("x86_64", "arm64")
+        ),
+        memory_mb=section.integer("memoryMb", 128, 10240, default=1024),
+        timeout_seconds=section.integer("timeoutSeconds", 30, 900, default=900),
+        powertools_layer_arn=section.text("powertoolsLayerArn", check=checks.layer_arn),
+        odbc_layer_arn=section.text("odbcLayerArn", check=checks.layer_arn),
+        overlap_seconds=section.integer("overlapSeconds", 0, 86400, default=300),
+        log_retention_days=_log_retention(section),
+    )
+    section.finish()
+    return extractor
 
 
 def _spoke(top: Section, deployment: Deployment) -> SpokeConfig:

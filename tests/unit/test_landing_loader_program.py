@@ -10,6 +10,12 @@ from stack_helpers import parsed_config
 from offline.engine import StackRun
 
 
+def _loaders(run: StackRun, typ: str):
+    """The one resource of `typ` the landing loader owns (other functions have their own)."""
+    (found,) = [r for r in run.of_type(typ) if r.name.startswith("reporting-loader-")]
+    return found
+
+
 def _named(run: StackRun, typ: str, name: str):
     (found,) = [r for r in run.of_type(typ) if r.name == name]
     return found
@@ -21,7 +27,7 @@ def _key_arn(run: StackRun, purpose: str) -> str:
 
 def test_function_runs_in_the_app_tier_with_configured_size_and_layers(hub_run: StackRun):
     settings = parsed_config(hub_run.stack).loader
-    function = hub_run.one("aws:lambda/function:Function")
+    function = _loaders(hub_run, "aws:lambda/function:Function")
     inputs = function.inputs
     assert inputs["name"] == f"reporting-{hub_run.stack}-landing-loader"
     assert inputs["handler"] == "functions.loader.handler.lambda_handler"
@@ -42,7 +48,7 @@ def test_function_runs_in_the_app_tier_with_configured_size_and_layers(hub_run: 
 
 
 def test_function_is_told_where_everything_is_but_holds_no_secret(hub_run: StackRun):
-    variables = hub_run.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    variables = _loaders(hub_run, "aws:lambda/function:Function").inputs["environment"]["variables"]
     database = hub_run.one("aws:rds/instance:Instance")
     assert variables["LANDING_BUCKET"] == hub_run.exports["landingBucketName"]
     assert variables["DATABASE_HOST"] == database.outputs["address"]
@@ -59,7 +65,7 @@ def test_function_is_told_where_everything_is_but_holds_no_secret(hub_run: Stack
 
 
 def test_function_package_holds_its_code_the_shared_catalog_and_nothing_else(hub_run: StackRun):
-    files = set(hub_run.one("aws:lambda/function:Function").inputs["code"].assets)
+    files = set(_loaders(hub_run, "aws:lambda/function:Function").inputs["code"].assets)
     assert {
         "functions/__init__.py",
         "functions/loader/handler.py",
@@ -76,16 +82,16 @@ def test_function_package_holds_its_code_the_shared_catalog_and_nothing_else(hub
 
 def test_the_catalog_shipped_is_every_platforms_validated_document(hub_run: StackRun):
     bundle = json.loads(
-        hub_run.one("aws:lambda/function:Function").inputs["code"].assets["catalog.json"].text
+        _loaders(hub_run, "aws:lambda/function:Function").inputs["code"].assets["catalog.json"].text
     )
     assert sorted(bundle) == ["languages", "maths", "reading", "science"]
     assert all(document["platform"] == platform for platform, document in bundle.items())
 
 
 def test_only_new_files_under_incoming_trigger_the_loader_after_s3_may_invoke_it(hub_run: StackRun):
-    function = hub_run.one("aws:lambda/function:Function")
-    permission = hub_run.one("aws:lambda/permission:Permission")
-    notification = hub_run.one("aws:s3/bucketNotification:BucketNotification")
+    function = _loaders(hub_run, "aws:lambda/function:Function")
+    permission = _loaders(hub_run, "aws:lambda/permission:Permission")
+    notification = _loaders(hub_run, "aws:s3/bucketNotification:BucketNotification")
     assert permission.inputs["principal"] == "s3.amazonaws.com"
     assert permission.inputs["sourceArn"] == hub_run.exports["landingBucketArn"]
     assert (
@@ -104,7 +110,7 @@ def test_only_new_files_under_incoming_trigger_the_loader_after_s3_may_invoke_it
 
 def test_role_can_be_assumed_only_by_lambda_for_this_account(hub_run: StackRun):
     account = parsed_config(hub_run.stack).deployment.account.account_id
-    role = hub_run.one("aws:iam/role:Role")
+    role = _loaders(hub_run, "aws:iam/role:Role")
     (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
@@ -114,7 +120,7 @@ def test_role_policy_is_least_privilege(hub_run: StackRun):
     bucket = hub_run.exports["landingBucketArn"]
     statements = {
         s["Sid"]: s
-        for s in json.loads(hub_run.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])[
+        for s in json.loads(_loaders(hub_run, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])[
             "Statement"
         ]
     }
@@ -142,7 +148,7 @@ def test_role_policy_is_least_privilege(hub_run: StackRun):
     )
     assert statements["UseTheLandingKeyThroughS3"]["Resource"] == _key_arn(hub_run, "storage")
     assert statements["DecryptTheDatabaseSecret"]["Resource"] == _key_arn(hub_run, "database")
-    log_group = hub_run.one("aws:cloudwatch/logGroup:LogGroup")
+    log_group = _loaders(hub_run, "aws:cloudwatch/logGroup:LogGroup")
     assert statements["WriteOwnLogs"]["Resource"] == f"{log_group.outputs['arn']}:*"
     wildcard = [sid for sid, s in statements.items() if s["Resource"] == "*" or "*" in s["Action"]]
     assert wildcard == ["RunInsideTheVpc"]
@@ -197,8 +203,10 @@ def test_secrets_manager_and_sns_are_reached_through_private_endpoints(hub_run: 
 
 
 def test_async_failures_land_in_an_encrypted_queue(hub_run: StackRun):
-    queue = hub_run.one("aws:sqs/queue:Queue")
-    invoke_config = hub_run.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    queue = _loaders(hub_run, "aws:sqs/queue:Queue")
+    invoke_config = _loaders(
+        hub_run, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+    )
     assert queue.inputs["kmsMasterKeyId"] == _key_arn(hub_run, "operations")
     assert invoke_config.inputs["destinationConfig"] == {
         "onFailure": {"destination": queue.outputs["arn"]}
@@ -208,8 +216,8 @@ def test_async_failures_land_in_an_encrypted_queue(hub_run: StackRun):
 
 def test_logs_are_encrypted_and_expire(hub_run: StackRun):
     settings = parsed_config(hub_run.stack).loader
-    log_group = hub_run.one("aws:cloudwatch/logGroup:LogGroup")
-    function = hub_run.one("aws:lambda/function:Function")
+    log_group = _loaders(hub_run, "aws:cloudwatch/logGroup:LogGroup")
+    function = _loaders(hub_run, "aws:lambda/function:Function")
     assert log_group.inputs["name"] == f"/aws/lambda/{function.inputs['name']}"
     assert log_group.inputs["retentionInDays"] == settings.log_retention_days
     assert log_group.inputs["kmsKeyId"] == _key_arn(hub_run, "operations")
@@ -225,12 +233,13 @@ def test_errors_and_queued_failures_alarm_to_the_encrypted_topic(hub_run: StackR
     alarms = {
         a.inputs["metricName"]: a.inputs
         for a in hub_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.name.startswith("reporting-loader-")
     }
     assert alarms["Errors"]["dimensions"] == {
-        "FunctionName": hub_run.one("aws:lambda/function:Function").outputs["name"]
+        "FunctionName": _loaders(hub_run, "aws:lambda/function:Function").outputs["name"]
     }
     assert alarms["ApproximateNumberOfMessagesVisible"]["dimensions"] == {
-        "QueueName": hub_run.one("aws:sqs/queue:Queue").outputs["name"]
+        "QueueName": _loaders(hub_run, "aws:sqs/queue:Queue").outputs["name"]
     }
     for alarm in alarms.values():
         assert (alarm["threshold"], alarm["comparisonOperator"]) == (0, "GreaterThanThreshold")

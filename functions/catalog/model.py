@@ -20,6 +20,8 @@ FILE_FORMATS = ("csv", "jsonl", "dynamodb-stream")
 
 # The loader's ledger shares the staging tables' schema, so no dataset may take its name.
 LEDGER_TABLE = "load_ledger"
+# The merge step's ledger: likewise reserved.
+MERGE_LEDGER_TABLE = "merge_ledger"
 
 
 class CatalogError(ValueError):

@@ -16,6 +16,7 @@ from functions.catalog.model import (
     COLUMN_TYPES,
     FILE_FORMATS,
     LEDGER_TABLE,
+    MERGE_LEDGER_TABLE,
     PRIVACY_RULES,
     REPORTING_SUFFIX,
     WATERMARK_TYPES,
@@ -121,8 +122,8 @@ def _parse_dataset(where: _Where, platform: str, entry: Any, path: str) -> Datas
             f"{path}.table",
             f"at most {MAX_TABLE_LENGTH} characters: the reporting table adds '{REPORTING_SUFFIX}'",
         )
-    if table.lower() == LEDGER_TABLE:
-        raise where.error(f"{path}.table", f"{table!r} is reserved for the load ledger")
+    if table.lower() in (LEDGER_TABLE, MERGE_LEDGER_TABLE):
+        raise where.error(f"{path}.table", f"{table!r} is reserved for the loader's ledgers")
     file_format = mapping.get("format", "csv")
     if file_format not in FILE_FORMATS:
         raise where.error(f"{path}.format", f"must be one of {', '.join(FILE_FORMATS)}")

@@ -1,12 +1,16 @@
-"""`python -m functions.loader`: load a local file or an S3 object by hand, or create tables.
+"""`python -m functions.loader`: load a local file or an S3 object by hand, merge or prune a
+dataset's reporting table, or create tables.
 
     python -m functions.loader load --dataset maths/pupils --db sqlite:///local.db pupils.csv
     python -m functions.loader load --dataset maths/pupils --db "$DATABASE_URL" s3://bucket/key
+    python -m functions.loader merge maths/pupils --db "$DATABASE_URL"
+    python -m functions.loader prune maths/pupils --db "$DATABASE_URL"
     python -m functions.loader schema --db "$DATABASE_URL" [--dataset maths/pupils ...]
 
 A load by hand goes through the same ledger as the function: loading a file twice is a no-op.
-It does not move S3 objects. The exit status is 0 when loaded or already loaded, 1 when the file
-was rejected, 2 for usage errors and 3 when the database cannot be reached.
+Like the function it then merges and prunes the dataset; it does not move S3 objects. The exit
+status is 0 when loaded or already loaded (and merged), 1 when the file was rejected, 2 for
+usage errors and 3 when the database cannot be reached or fails, the merge after a load included.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from functions.catalog import CatalogError, Dataset, UnknownDatasetError, load_c
 from functions.loader.database import Database, connect, parse_target
 from functions.loader.errors import DatabaseUnavailableError, RejectedFileError
 from functions.loader.load import LoadResult, load_stream
+from functions.loader.merge import merge, merge_after_load, merge_failed, prune
 from functions.loader.s3_body import buffered_body
 from functions.loader.schema import create_schema
 from functions.loader.settings import DEFAULT_CATALOG_DIR
@@ -54,6 +59,8 @@ def main(arguments: Sequence[str] | None = None) -> int:
             create_schema(database.connection, database.dialect, datasets or catalog.datasets)
             print(f"created missing tables for {len(datasets or catalog.datasets)} dataset(s)")
             return 0
+        if options.command in ("merge", "prune"):
+            return _merge_or_prune(database, datasets[0], options.command)
         if len(datasets) != 1:
             print("error: load takes exactly one --dataset", file=sys.stderr)
             return EXIT_USAGE
@@ -69,6 +76,19 @@ def _load(database: Database, dataset: Dataset, location: str) -> int:
     except RejectedFileError as rejection:
         print(f"rejected: {rejection.describe()}", file=sys.stderr)
         return EXIT_REJECTED
+    except database.driver.Error as error:
+        print(f"error: database: {error}", file=sys.stderr)
+        return EXIT_DATABASE
+    outcome = {**result.as_dict(), **merge_after_load(database, dataset)}
+    print(json.dumps(outcome))
+    return EXIT_DATABASE if merge_failed(outcome) else 0
+
+
+def _merge_or_prune(database: Database, dataset: Dataset, command: str) -> int:
+    create_schema(database.connection, database.dialect, [dataset])
+    step = merge if command == "merge" else prune
+    try:
+        result = step(database, dataset)
     except database.driver.Error as error:
         print(f"error: database: {error}", file=sys.stderr)
         return EXIT_DATABASE
@@ -99,7 +119,15 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--dataset", action="append", required=True, help="<platform>/<name>")
     load.add_argument("--db", required=True, help=DATABASE_HELP)
     load.add_argument("file", help="a local path or s3://bucket/key")
-    schema = commands.add_parser("schema", help="create missing ledger and staging tables")
+    for name, purpose in (
+        ("merge", "merge a dataset's unmerged loads into its reporting table"),
+        ("prune", "delete a dataset's merged staging rows and tombstones past its retention"),
+    ):
+        step = commands.add_parser(name, help=purpose)
+        # A list of one, like load's --dataset.
+        step.add_argument("dataset", nargs=1, help="<platform>/<name>")
+        step.add_argument("--db", required=True, help=DATABASE_HELP)
+    schema = commands.add_parser("schema", help="create missing ledgers and dataset tables")
     schema.add_argument("--dataset", action="append", help="<platform>/<name> (default: all)")
     schema.add_argument("--db", required=True, help=DATABASE_HELP)
     return parser

@@ -257,7 +257,7 @@ class SQLiteDialect(Dialect):
         return {
             "decimal": _decimal_text,
             "date": date.isoformat,
-            "timestamp": _timestamp_text,
+            "timestamp": timestamp_text,
         }.get(column_type)
 
 
@@ -266,7 +266,9 @@ def _decimal_text(value: object) -> str:
     return format(value, "f")
 
 
-def _timestamp_text(value: object) -> str:
+def timestamp_text(value: object) -> str:
+    """A timestamp as ISO text with microseconds: SQLite's stored form, and text that
+    PostgreSQL's and SQL Server's casts to their timestamp types read exactly."""
     assert isinstance(value, datetime)
     return value.isoformat(sep=" ", timespec="microseconds")
 

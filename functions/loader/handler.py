@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.catalog import load_catalog_bundle
 from functions.loader.database import ReusedDatabase
 from functions.loader.landing import LandingLoader
+from functions.loader.merge import merge_failed
 from functions.loader.settings import LoaderSettings
 
 logger = Logger(service="landing-loader")
@@ -56,6 +57,10 @@ def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
             version_id=s3_object.version_id,
             etag=s3_object.etag,
         )
-        logger.info("landing object processed", extra=result)
+        if merge_failed(result):
+            # The load stands; an error log (unlike the result) can raise an alarm.
+            logger.error("landing object loaded, merge failed", extra=result)
+        else:
+            logger.info("landing object processed", extra=result)
         results.append(result)
     return {"results": results}

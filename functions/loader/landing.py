@@ -1,8 +1,11 @@
-"""One landing-bucket object, end to end: load it, then archive it, or quarantine it and alert.
+"""One landing-bucket object, end to end: load it, merge its dataset, then archive it; or
+quarantine it and alert.
 
 A file that is wrong (RejectedFileError) goes to quarantine with its error report and an alert,
 and is done with. A database that cannot be reached raises: the object stays in `incoming/` and
-the caller (Lambda's retry of the S3 event) tries again later.
+the caller (Lambda's retry of the S3 event) tries again later. A merge that fails after the load
+committed is reported in the result and the object archived: the dataset's next merge takes the
+load.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from functions.loader.layout import (
     quarantine_key,
 )
 from functions.loader.load import load_stream
+from functions.loader.merge import merge_after_load
 from functions.loader.s3_body import buffered_body
 from functions.loader.schema import create_schema
 from functions.loader.source import SourceObject
@@ -46,7 +50,8 @@ class LandingLoader:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC).replace(tzinfo=None)
 
     def __post_init__(self) -> None:
-        # Staging tables known to exist in this container: CREATE ... IF NOT EXISTS runs once.
+        # Datasets whose tables are known to exist in this container: CREATE ... IF NOT EXISTS
+        # runs once.
         self._schema_ready: set[str] = set()
 
     def process(self, bucket: str, key: str, version_id: str | None, etag: str) -> dict[str, Any]:
@@ -77,9 +82,11 @@ class LandingLoader:
         loaded_at = self.clock()
         with buffered_body(response["Body"]) as stream:
             result = load_stream(database, dataset, stream, source, loaded_at)
+        # Also after `already_loaded`: an earlier invocation may have died before its merge.
+        merged = merge_after_load(database, dataset, self.clock())
         # A redelivered event finds the version loaded; the move may not have happened yet.
         self._move(source, _layout_key(source).archive_key(loaded_at))
-        return result.as_dict()
+        return {**result.as_dict(), **merged}
 
     def _dataset(self, source: SourceObject) -> Dataset:
         landing_key = _layout_key(source)

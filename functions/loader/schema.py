@@ -1,4 +1,5 @@
-"""The tables the loader writes: one staging table per dataset, and the load ledger."""
+"""The tables the loader writes: per dataset a staging table and a reporting table; the load
+ledger and the merge ledger."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from functions.catalog import LEDGER_TABLE, Column, Dataset
+from functions.catalog import LEDGER_TABLE, MERGE_LEDGER_TABLE, Column, Dataset
 from functions.loader.dialects import Dialect
 
 # Per row: where in the file it came from.
@@ -20,9 +21,11 @@ LOAD_CONSTANTS = (LOAD_ID, SOURCE_OBJECT, LOADED_AT)
 
 # DynamoDB sequence numbers are strings of up to 40 digits: more than a bigint holds.
 SEQUENCE_NUMBER = Column("_sequence_number", "string", nullable=False, max_length=40)
+# INSERT, MODIFY or REMOVE.
+EVENT_NAME = Column("_event_name", "string", nullable=False, max_length=6)
 # Stream datasets keep the change's metadata next to the item's columns.
 STREAM_COLUMNS = (
-    Column("_event_name", "string", nullable=False, max_length=6),
+    EVENT_NAME,
     SEQUENCE_NUMBER,
     Column("_approximate_creation_time", "timestamp", nullable=False),
 )
@@ -38,6 +41,22 @@ LEDGER_COLUMNS = (
     Column("row_count", "integer"),
     Column("loaded_at", "timestamp", nullable=False),
 )
+
+# Which loads each dataset's reporting table holds: a load is merged once.
+MERGE_LEDGER_COLUMNS = (
+    Column("dataset", "string", nullable=False, max_length=127),
+    Column("load_id", "string", nullable=False, max_length=36),
+    # The merge that took the load: its statements select their loads' rows by it (merge_sql.py).
+    Column("merge_id", "string", nullable=False, max_length=36),
+    Column("merged_at", "timestamp", nullable=False),
+)
+
+# A reporting row's version, as its order key (below) orders it.
+ORDER_KEY = "_order_key"
+# A tombstone: the key's latest change is a REMOVE. Kept so that an older change arriving late
+# cannot bring the row back; its non-key columns are NULL.
+DELETED = Column("_deleted", "boolean", nullable=False)
+MERGED_AT = Column("_merged_at", "timestamp", nullable=False)
 
 
 @dataclass(frozen=True)
@@ -80,19 +99,72 @@ class StagingTable:
         return (*self.row_columns, *LOAD_CONSTANTS)
 
 
-def schema_statements(dialect: Dialect, datasets: Iterable[Dataset]) -> list[str]:
-    """The DDL that creates the ledger and the staging tables of `datasets` if absent."""
-    statements = [dialect.create_table(LEDGER_TABLE, LEDGER_COLUMNS, primary_key=["ledger_key"])]
-    for dataset in datasets:
-        table = StagingTable.of(dataset)
-        statements.append(
-            dialect.create_table(table.name, table.columns, unique=table.unique_columns)
+@dataclass(frozen=True)
+class ReportingTable:
+    """A dataset's reporting table: its declared columns, one row per key, then the version's
+    metadata (`_order_key`, `_deleted`, `_load_id`, `_merged_at`).
+
+    `order_source` is the staging column that orders a key's versions: the sequence number of a
+    change stream, else the watermark, else `_loaded_at` (the later load wins).
+    """
+
+    name: str
+    value_columns: tuple[Column, ...]
+    keys: tuple[str, ...]
+    order_source: Column
+    # Only change streams delete (REMOVE): other datasets never have tombstones.
+    has_deletes: bool
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> ReportingTable:
+        """The reporting table of `dataset`."""
+        if dataset.is_change_stream:
+            order_source = SEQUENCE_NUMBER
+        elif dataset.watermark is not None:
+            order_source = next(c for c in dataset.columns if c.name == dataset.watermark)
+        else:
+            order_source = LOADED_AT
+        return cls(
+            name=dataset.reporting_table,
+            value_columns=dataset.columns,
+            keys=dataset.keys,
+            order_source=order_source,
+            has_deletes=dataset.is_change_stream,
         )
+
+    @property
+    def order_key(self) -> Column:
+        """`_order_key`, of its source's type."""
+        source = self.order_source
+        return Column(ORDER_KEY, source.type, nullable=False, max_length=source.max_length)
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """Every column, in table order."""
+        return (*self.value_columns, self.order_key, DELETED, LOAD_ID, MERGED_AT)
+
+
+def schema_statements(dialect: Dialect, datasets: Iterable[Dataset]) -> list[str]:
+    """The DDL that creates the ledgers, and the staging and reporting tables of `datasets`, if
+    absent."""
+    statements = [
+        dialect.create_table(LEDGER_TABLE, LEDGER_COLUMNS, primary_key=["ledger_key"]),
+        dialect.create_table(
+            MERGE_LEDGER_TABLE, MERGE_LEDGER_COLUMNS, primary_key=["dataset", "load_id"]
+        ),
+    ]
+    for dataset in datasets:
+        staging = StagingTable.of(dataset)
+        reporting = ReportingTable.of(dataset)
+        statements += [
+            dialect.create_table(staging.name, staging.columns, unique=staging.unique_columns),
+            dialect.create_table(reporting.name, reporting.columns, primary_key=reporting.keys),
+        ]
     return statements
 
 
 def create_schema(connection: Any, dialect: Dialect, datasets: Iterable[Dataset]) -> None:
-    """Creates the ledger and staging tables that do not exist yet, then commits.
+    """Creates the ledgers, staging and reporting tables that do not exist yet, then commits.
 
     Not necessarily atomic: SQLite (the sqlite3 module opens no transaction for DDL) commits
     each statement as it runs. Every statement is `IF NOT EXISTS`, so a failure part-way leaves

@@ -17,11 +17,13 @@ from functions.loader import handler
 from functions.loader.database import ReusedDatabase, connect, parse_target
 from functions.loader.errors import DatabaseUnavailableError
 from functions.loader.landing import LandingLoader
+from functions.loader.schema import create_schema
 from functions.loader.settings import DEFAULT_CATALOG_DIR
 
 pytestmark = pytest.mark.services
 
 PUPILS = "incoming/maths/pupils/pupils-2026-11-26.csv"
+MATHS_PUPILS = load_catalog(DEFAULT_CATALOG_DIR).find("maths/pupils")
 PUPIL_COLUMNS = "pupil_id, school_id, year_group, first_name, last_name, enrolled_at"
 HEADER = "pupil_id,school_id,year_group,first_name,last_name,enrolled_at\n"
 
@@ -428,6 +430,48 @@ def test_a_new_version_of_the_same_key_is_new_data(invoke, query) -> None:
     assert second["status"] == "loaded"
     assert query("SELECT school_id FROM maths_pupils ORDER BY school_id") == [(2,), (3,)]
     assert query("SELECT COUNT(DISTINCT object_version) FROM load_ledger") == [(2,)]
+
+
+def test_a_loaded_file_is_merged_into_its_reporting_table(invoke, query) -> None:
+    # GIVEN a file of two pupils, loaded
+    first = invoke(
+        PUPILS, (HEADER + "1,2,7,A,B,2026-09-01T08:00:00\n3,2,7,C,D,2026-09-01T08:00:00\n").encode()
+    )
+
+    # WHEN a new version of the file changes pupil 3
+    second = invoke(PUPILS, (HEADER + "3,5,8,C,D,2026-09-02T08:00:00\n").encode())
+
+    # THEN each result says what its merge did, and the reporting table holds one row a pupil
+    assert first["merge"] == {"loads_merged": 1, "rows_upserted": 2, "tombstones": 0}
+    assert second["merge"] == {"loads_merged": 1, "rows_upserted": 1, "tombstones": 0}
+    assert second["prune"] == {"staging_rows_pruned": 0, "loads_pruned": 0, "tombstones_pruned": 0}
+    assert query("SELECT pupil_id, school_id, _load_id FROM maths_pupils_current ORDER BY 1") == [
+        (1, 2, first["load_id"]),
+        (3, 5, second["load_id"]),
+    ]
+
+
+def test_a_failed_merge_keeps_the_load_for_the_next_merge(invoke, landing, database, query) -> None:
+    # GIVEN a loaded file, then a reporting table that has gone (the merge after a load fails)
+    invoke(PUPILS, (HEADER + "1,2,7,A,B,2026-09-01T08:00:00\n").encode())
+    cursor = database.connection.cursor()
+    cursor.execute("DROP TABLE maths_pupils_current")
+    database.connection.commit()
+
+    # WHEN a file loads but cannot be merged, and one loads after the table is back
+    failed = invoke(PUPILS, (HEADER + "2,2,7,A,B,2026-09-01T08:00:00\n").encode())
+    create_schema(database.connection, database.dialect, [MATHS_PUPILS])
+    recovered = invoke(PUPILS, (HEADER + "3,2,7,A,B,2026-09-01T08:00:00\n").encode())
+
+    # THEN the failed merge left its load committed and archived, and the next merge took it
+    assert (failed["status"], list(failed["merge"]), "prune" in failed) == (
+        "loaded",
+        ["error"],
+        False,
+    )
+    assert [key.split("/")[0] for key in landing.object_keys()] == ["archive"]
+    assert recovered["merge"] == {"loads_merged": 2, "rows_upserted": 2, "tombstones": 0}
+    assert query("SELECT pupil_id FROM maths_pupils_current ORDER BY 1") == [(2,), (3,)]
 
 
 def test_two_concurrent_invocations_load_the_object_once(landing, database_url, query) -> None:

@@ -224,3 +224,10 @@ def test_a_staging_table_cannot_take_another_datasets_reporting_table(tmp_path: 
     )
     with pytest.raises(CatalogError, match="staging table 'pupils_current' of maths/b is already"):
         load_catalog(tmp_path)
+
+
+@pytest.mark.parametrize("table", ["load_ledger", "MERGE_LEDGER"])
+def test_the_loaders_ledgers_are_reserved_table_names(table: str) -> None:
+    document = with_change(("datasets", 0, "table"), table)
+    with pytest.raises(CatalogError, match="is reserved for the loader's ledgers"):
+        parse_platform(document, source="maths.yaml")

@@ -121,7 +121,7 @@ def columns_of(rows: int) -> list[list[object]]:
 
 
 def test_sql_server_ddl() -> None:
-    ledger, staging = schema_statements(DIALECTS["mssql"], [DATASET])
+    ledger, _merge_ledger, staging, _reporting = schema_statements(DIALECTS["mssql"], [DATASET])
 
     assert ledger.startswith(
         "IF OBJECT_ID(N'load_ledger', N'U') IS NULL CREATE TABLE [load_ledger] "
@@ -138,8 +138,8 @@ def test_sql_server_ddl() -> None:
 
 
 def test_postgresql_and_sqlite_ddl() -> None:
-    _, postgresql = schema_statements(DIALECTS["postgresql"], [DATASET])
-    _, sqlite = schema_statements(DIALECTS["sqlite"], [DATASET])
+    _, _, postgresql, _ = schema_statements(DIALECTS["postgresql"], [DATASET])
+    _, _, sqlite, _ = schema_statements(DIALECTS["sqlite"], [DATASET])
 
     assert postgresql == (
         'CREATE TABLE IF NOT EXISTS "science_results" ("result_id" bigint NOT NULL, '
@@ -353,7 +353,7 @@ def test_a_change_stream_table_is_unique_on_keys_and_sequence_number() -> None:
 
 
 def test_sql_server_ddl_of_a_change_stream_ignores_duplicate_keys() -> None:
-    _, staging = schema_statements(DIALECTS["mssql"], [STREAM])
+    _, _, staging, _ = schema_statements(DIALECTS["mssql"], [STREAM])
 
     assert staging == (
         "IF OBJECT_ID(N'languages_progress', N'U') IS NULL CREATE TABLE [languages_progress] ("
@@ -364,8 +364,8 @@ def test_sql_server_ddl_of_a_change_stream_ignores_duplicate_keys() -> None:
 
 
 def test_postgresql_and_sqlite_ddl_of_a_change_stream_has_a_unique_constraint() -> None:
-    _, postgresql = schema_statements(DIALECTS["postgresql"], [STREAM])
-    _, sqlite = schema_statements(DIALECTS["sqlite"], [STREAM])
+    _, _, postgresql, _ = schema_statements(DIALECTS["postgresql"], [STREAM])
+    _, _, sqlite, _ = schema_statements(DIALECTS["sqlite"], [STREAM])
 
     assert postgresql == (
         'CREATE TABLE IF NOT EXISTS "languages_progress" ("learner_id" bigint NOT NULL, '

@@ -166,12 +166,17 @@ def query(database: Database) -> Callable[..., list[tuple[Any, ...]]]:
 
 @dataclass
 class FakeLambdaContext:
-    """What powertools' inject_lambda_context reads from a Lambda context."""
+    """What powertools' inject_lambda_context and the handlers read from a Lambda context."""
 
     function_name: str = "landing-loader"
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:landing-loader"
     aws_request_id: str = "5c0d6e2c-5d3f-4b8e-9b33-0e4b7e1c2a10"
+    remaining_millis: int = 900_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        """What a scheduled run checks before starting more work."""
+        return self.remaining_millis
 
 
 @pytest.fixture

@@ -376,6 +376,17 @@ def test_changes_reach_the_staging_table_once_across_accounts(
         incoming
     )
     assert _queue_bodies(estate.client("sqs", HUB), estate.alerts_queue) == []
+    # AND the merge after each load keeps the reporting table current: learner 1 as modified,
+    # learner 2 deleted (a tombstone), learner 3 as inserted; the poisoned learner 4 absent
+    current = query(
+        "SELECT learner_id, lesson_id, xp, streak_days, _deleted"
+        " FROM languages_lesson_progress_current ORDER BY learner_id"
+    )
+    assert [(int(a), b, c, d, bool(e)) for a, b, c, d, e in current] == [
+        (1, "es-01", 9007199254740993, 2, False),
+        (2, "fr-01", None, None, True),
+        (3, "de-01", 7, 3, False),
+    ]
 
 
 def test_exact_numbers_survive_every_hop(estate: Estate, query, s3_event, lambda_context) -> None:

@@ -40,7 +40,9 @@ lint: setup
 	$(PY) -m ruff format --check .
 
 ## bench: loader throughput and memory against PostgreSQL, then the stream functions' throughput
-## on a moto server, zip sizes and import times (results go in docs/benchmarks.md)
+## on a moto server, zip sizes and import times, then extract -> load -> merge rows/s and the
+## extractor's memory from PostgreSQL (results go in docs/benchmarks.md)
 bench: setup
 	$(POSTGRES) && $(PY) bench/loader_bench.py
 	$(PY) bench/stream_bench.py
+	$(POSTGRES) && $(PY) bench/extract_bench.py

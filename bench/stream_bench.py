@@ -30,7 +30,6 @@ import platform
 import random
 import re
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,19 +37,19 @@ import tempfile
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module, metadata
 from pathlib import Path
 from typing import Any
-from urllib.error import URLError
-from urllib.request import urlopen
 
 import boto3
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Run as a script from the repository: make the project's packages importable.
 sys.path.insert(0, str(REPO_ROOT))
+
+from emulator import moto_server, use_emulator  # noqa: E402
 
 from components.change_stream_pipeline import (  # noqa: E402
     COPIER_PACKAGES,
@@ -74,7 +73,6 @@ DEAD_LETTER_QUEUE = "languages-stream-forwarder-failures"
 # The default batch size of both event source mappings (DynamoDB stream and Kinesis).
 EVENT_RECORDS = 100
 IMPORT_TARGET_MS = 150
-EMULATOR_START_SECONDS = 30
 # 500 learners x 8 lessons: about 40% of 10,000 changes create an item, the rest update or
 # delete one.
 LEARNERS = 500
@@ -177,54 +175,6 @@ def timed(action: Callable[[], Any]) -> tuple[Any, Timing]:
     cpu, wall = time.process_time(), time.perf_counter()
     result = action()
     return result, Timing(time.process_time() - cpu, time.perf_counter() - wall)
-
-
-# --- the AWS emulator -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    """A moto server in a child process, for as long as the block runs; yields its URL."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + EMULATOR_START_SECONDS
-        while True:
-            try:
-                urlopen(f"{url}/moto-api/", timeout=1).close()
-                break
-            except (URLError, ConnectionError):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"the moto server on port {port} did not start")
-                time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.wait()
-
-
-def use_emulator(url: str) -> None:
-    """Points boto3, the handlers' clients too, at the emulator."""
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-        }
-    )
-    os.environ.pop("AWS_PROFILE", None)
 
 
 def create_pipeline(catalog_file: Path) -> str:

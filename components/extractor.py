@@ -3,8 +3,9 @@ of rows past each dataset's watermark from the platforms' read replicas and writ
 to `incoming/<platform>/<dataset>/` of the landing bucket, where the loader takes them.
 
 The hub creates one Secrets Manager secret per replica the catalog extracts from, for the
-platform's read-only login (its value is put by the platform's team, never in config or state),
-and the key that hashes `privacy: hash` columns (generated, kept in Secrets Manager).
+platform's read-only login (its value is put once by an operator of the reporting account, with
+the login the platform's team supplies; never in config or state), and the key that hashes
+`privacy: hash` columns (generated; in Secrets Manager and, encrypted, in the stack's state).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class Extractor(pulumi.ComponentResource):
                 name=f"{prefix}/replicas/{platform}/{database}",
                 description=(
                     f"Read-only login to the {platform} replica '{database}': JSON "
-                    '{"username": ..., "password": ...}, put by the platform team'
+                    '{"username": ..., "password": ...}, put by a reporting-account operator'
                 ),
                 kms_key_id=args.secrets_key_arn,
                 tags=args.tags,
@@ -194,6 +195,15 @@ class Extractor(pulumi.ComponentResource):
                 alert_topic_arn=args.alert_topic_arn,
                 tags=args.tags,
             ),
+            opts=child,
+        )
+        # The schedule is the retry: an asynchronous retry would run every dataset again (and
+        # overlap the next run); a run that fails is recorded in the failure queue instead.
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-async",
+            function_name=function.function_name,
+            maximum_retry_attempts=0,
+            destination_config={"on_failure": {"destination": function.failure_queue_arn}},
             opts=child,
         )
         self._schedule(name, args, function)

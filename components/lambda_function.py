@@ -67,6 +67,7 @@ class LambdaFunction(pulumi.ComponentResource):
     function_arn: pulumi.Output[str]
     role_arn: pulumi.Output[str]
     failure_queue_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: LambdaFunctionArgs, opts: pulumi.ResourceOptions | None = None
@@ -164,11 +165,13 @@ class LambdaFunction(pulumi.ComponentResource):
         self.function_arn = function.arn
         self.role_arn = role.arn
         self.failure_queue_arn = failure_queue.arn
+        self.log_group_name = log_group.name
         self.register_outputs(
             {
                 "function_name": self.function_name,
                 "function_arn": self.function_arn,
                 "role_arn": self.role_arn,
                 "failure_queue_arn": self.failure_queue_arn,
+                "log_group_name": self.log_group_name,
             }
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import Metric, metric_alarm
 from components.lambda_function import (
     ODBC_LAYER_ENVIRONMENT,
     FunctionSpec,
@@ -23,6 +24,10 @@ INCOMING_PREFIX = "incoming/"
 ARCHIVE_PREFIX = "archive/"
 QUARANTINE_PREFIX = "quarantine/"
 HANDLER = "functions.loader.handler.lambda_handler"
+# The handler's JSON log line for a load whose merge or prune failed (MERGE_FAILED_MESSAGE).
+MERGE_FAILED_PATTERN = '{ $.level = "ERROR" && $.message = "landing object loaded, merge failed" }'
+METRIC_NAMESPACE = "Reporting"
+MERGE_FAILURES_METRIC = "LoaderMergeFailures"
 # The function's own package and the shared code it imports.
 LOADER_PACKAGES = ["functions.loader", "functions.catalog"]
 
@@ -125,6 +130,28 @@ class LandingLoader(pulumi.ComponentResource):
                 tags=args.tags,
                 reserved_concurrency=settings.reserved_concurrency,
             ),
+            opts=child,
+        )
+        # A failed merge leaves the load committed and the reporting table stale until the next
+        # load's merge: the handler logs it (JSON, level ERROR), and this turns it into an alarm.
+        aws.cloudwatch.LogMetricFilter(
+            f"{name}-merge-failures",
+            log_group_name=function.log_group_name,
+            pattern=MERGE_FAILED_PATTERN,
+            metric_transformation={
+                "name": MERGE_FAILURES_METRIC,
+                "namespace": METRIC_NAMESPACE,
+                "value": "1",
+                "default_value": "0",
+            },
+            opts=child,
+        )
+        metric_alarm(
+            f"{name}-merge-failing",
+            description="Landing loader merges fail: reporting tables are not kept current",
+            metric=Metric(METRIC_NAMESPACE, MERGE_FAILURES_METRIC, "Sum", {}),
+            topic_arn=args.alert_topic_arn,
+            tags=args.tags,
             opts=child,
         )
         s3_trigger(

@@ -23,6 +23,8 @@ from functions.loader.merge import merge_failed
 from functions.loader.settings import LoaderSettings
 
 logger = Logger(service="landing-loader")
+# The deployment alarms on this log line (components/landing_loader.py).
+MERGE_FAILED_MESSAGE = "landing object loaded, merge failed"
 
 
 @cache
@@ -59,7 +61,7 @@ def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
         )
         if merge_failed(result):
             # The load stands; an error log (unlike the result) can raise an alarm.
-            logger.error("landing object loaded, merge failed", extra=result)
+            logger.error(MERGE_FAILED_MESSAGE, extra=result)
         else:
             logger.info("landing object processed", extra=result)
         results.append(result)

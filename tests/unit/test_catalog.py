@@ -184,6 +184,18 @@ def test_an_extracted_dataset_parses_with_its_rules() -> None:
             {"extract": {"database": "homework", "from": "staff", "where": "1=1; --"}},
             "must be one SQL condition",
         ),
+        (
+            {"extract": {"database": "homework", "from": "staff", "where": "a = 1) OR (b = 2"}},
+            "balanced parentheses",
+        ),
+        (
+            {"extract": {"database": "homework", "from": "staff", "where": "role = ?"}},
+            "must be one SQL condition",
+        ),
+        (
+            {"extract": {"database": "homework", "from": "staff", "where": "1 # comment"}},
+            "must be one SQL condition",
+        ),
         ({"extract": {"database": "homework", "from": "staff", "batch_rows": 5}}, "from 100 to"),
         ({"extract": {"database": "homework", "from": "staff", "order": "x"}}, "order"),
         ({"staging_retention_days": 0}, "staging_retention_days: must be an integer from 1"),

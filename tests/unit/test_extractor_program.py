@@ -120,3 +120,17 @@ def test_a_catalog_extract_from_a_replica_the_platform_lacks_stops_the_hub(estat
     }
     with pytest.raises(ValueError, match="extracts from replica 'homework', but the maths stack"):
         run_stack("dev", references, peering_connections=peering_requests(estate.first_spokes))
+
+
+def test_a_failed_run_is_not_retried_but_recorded_in_the_failure_queue(dev_hub):
+    function = _extractor(dev_hub)
+    (queue,) = [q for q in dev_hub.of_type("aws:sqs/queue:Queue") if q.parent == function.parent]
+    (config,) = [
+        c
+        for c in dev_hub.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+        if c.inputs["functionName"] == function.outputs["name"]
+    ]
+    assert config.inputs["maximumRetryAttempts"] == 0
+    assert config.inputs["destinationConfig"] == {
+        "onFailure": {"destination": queue.outputs["arn"]}
+    }

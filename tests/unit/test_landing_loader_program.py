@@ -250,3 +250,21 @@ def test_errors_and_queued_failures_alarm_to_the_encrypted_topic(hub_run: StackR
     assert sids["CloudWatchAlarmsOfThisAccount"]["Principal"] == {
         "Service": "cloudwatch.amazonaws.com"
     }
+
+
+def test_a_failed_merge_raises_an_alarm_from_the_handlers_log_line(hub_run: StackRun):
+    from components.landing_loader import MERGE_FAILED_PATTERN
+    from functions.loader.handler import MERGE_FAILED_MESSAGE
+
+    (metric_filter,) = hub_run.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    log_group = _loaders(hub_run, "aws:cloudwatch/logGroup:LogGroup")
+    assert metric_filter.inputs["logGroupName"] == log_group.outputs["name"]
+    assert f'$.message = "{MERGE_FAILED_MESSAGE}"' in MERGE_FAILED_PATTERN
+    assert metric_filter.inputs["pattern"] == MERGE_FAILED_PATTERN
+    metric = metric_filter.inputs["metricTransformation"]
+    (alarm,) = [
+        a
+        for a in hub_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["metricName"] == metric["name"]
+    ]
+    assert (alarm.inputs["namespace"], alarm.inputs["threshold"]) == (metric["namespace"], 0)

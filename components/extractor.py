@@ -22,7 +22,6 @@ from components.extractor_policies import (
     ExtractorGrants,
     extractor_policy,
     scheduler_policy,
-    scheduler_trust_policy,
 )
 from components.lambda_function import (
     ODBC_LAYER_ENVIRONMENT,
@@ -30,6 +29,7 @@ from components.lambda_function import (
     LambdaFunction,
     LambdaFunctionArgs,
 )
+from components.policy_documents import service_trust_policy
 from components.security_rules import HTTPS, tcp_rule
 from contract import PlatformOutputs
 from functions.catalog import Catalog, Dataset
@@ -214,7 +214,9 @@ class Extractor(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-schedule-role",
-            assume_role_policy=pulumi.Output.json_dumps(scheduler_trust_policy(args.account_id)),
+            assume_role_policy=pulumi.Output.json_dumps(
+                service_trust_policy("scheduler", args.account_id)
+            ),
             tags=args.tags,
             opts=child,
         )

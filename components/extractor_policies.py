@@ -90,18 +90,6 @@ def extractor_policy(grants: ExtractorGrants) -> Document:
     )
 
 
-def scheduler_trust_policy(account_id: str) -> Document:
-    """Only EventBridge Scheduler, acting for this account, may assume the schedule's role."""
-    return policy_document(
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "scheduler.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-        }
-    )
-
-
 def scheduler_policy(function_arn: str, queue_arn: str, queue_key_arn: str) -> Document:
     """Invoke the one function; park an invocation it could not deliver in its failure queue."""
     return policy_document(

@@ -268,16 +268,22 @@ def alert_topic_policy(topic_arn: str, account_id: str) -> Document:
     )
 
 
-def lambda_trust_policy(account_id: str) -> Document:
-    """Only the Lambda service, acting for this account, may assume a function's role."""
+def service_trust_policy(service: str, account_id: str) -> Document:
+    """Only the AWS service `service` (e.g. lambda), acting for this account, may assume the
+    role."""
     return policy_document(
         {
             "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Principal": {"Service": f"{service}.amazonaws.com"},
             "Action": "sts:AssumeRole",
             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
         }
     )
+
+
+def lambda_trust_policy(account_id: str) -> Document:
+    """Only the Lambda service, acting for this account, may assume a function's role."""
+    return service_trust_policy("lambda", account_id)
 
 
 # Lambda creates and removes its network interfaces itself; EC2 offers no resource scoping here.

@@ -26,7 +26,7 @@ from functions.catalog import CatalogError, Dataset, UnknownDatasetError, load_c
 from functions.loader.database import Database, connect, parse_target
 from functions.loader.errors import DatabaseUnavailableError, RejectedFileError
 from functions.loader.load import LoadResult, load_stream
-from functions.loader.merge import merge, merge_after_load, merge_failed, prune
+from functions.loader.merge import MergeLockError, merge, merge_after_load, merge_failed, prune
 from functions.loader.s3_body import buffered_body
 from functions.loader.schema import create_schema
 from functions.loader.settings import DEFAULT_CATALOG_DIR
@@ -65,6 +65,10 @@ def main(arguments: Sequence[str] | None = None) -> int:
             print("error: load takes exactly one --dataset", file=sys.stderr)
             return EXIT_USAGE
         return _load(database, datasets[0], options.file)
+    except (database.driver.Error, MergeLockError) as error:
+        # Creating the tables included: any database failure exits 3 with its message.
+        print(f"error: database: {error}", file=sys.stderr)
+        return EXIT_DATABASE
     finally:
         database.close()
 
@@ -76,9 +80,6 @@ def _load(database: Database, dataset: Dataset, location: str) -> int:
     except RejectedFileError as rejection:
         print(f"rejected: {rejection.describe()}", file=sys.stderr)
         return EXIT_REJECTED
-    except database.driver.Error as error:
-        print(f"error: database: {error}", file=sys.stderr)
-        return EXIT_DATABASE
     outcome = {**result.as_dict(), **merge_after_load(database, dataset)}
     print(json.dumps(outcome))
     return EXIT_DATABASE if merge_failed(outcome) else 0
@@ -87,11 +88,7 @@ def _load(database: Database, dataset: Dataset, location: str) -> int:
 def _merge_or_prune(database: Database, dataset: Dataset, command: str) -> int:
     create_schema(database.connection, database.dialect, [dataset])
     step = merge if command == "merge" else prune
-    try:
-        result = step(database, dataset)
-    except database.driver.Error as error:
-        print(f"error: database: {error}", file=sys.stderr)
-        return EXIT_DATABASE
+    result = step(database, dataset)
     print(json.dumps(result.as_dict()))
     return 0
 

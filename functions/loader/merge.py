@@ -4,7 +4,8 @@ later merge needs.
 A merge takes the loads not merged yet, writes each key's latest version (deletes as
 tombstones) unless the stored version is newer, and records the loads as merged; a prune deletes
 merged staging rows and tombstones past the dataset's retention. Each is one transaction, holding
-the dataset's merge lock (`MergeSQL.lock`). Like `load.py`, a plain library on an open `Database`.
+the dataset's merge lock (`MergeSQL.lock`), waited for at most `MERGE_LOCK_TIMEOUT_SECONDS`.
+Like `load.py`, a plain library on an open `Database`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from typing import Any
 
 from functions.catalog import Dataset
 from functions.loader.database import Database
-from functions.loader.merge_sql import MergeSQL, Statement, merge_sql
+from functions.loader.merge_sql import MERGE_LOCK_TIMEOUT_SECONDS, MergeSQL, Statement, merge_sql
+
+
+class MergeLockError(Exception):
+    """The dataset's merge lock was not granted in time, or not released (and the connection
+    closed, to end the session holding it)."""
 
 
 @dataclass(frozen=True)
@@ -56,14 +62,19 @@ class PruneResult:
         }
 
 
-def merge(database: Database, dataset: Dataset, now: datetime | None = None) -> MergeResult:
+def merge(
+    database: Database,
+    dataset: Dataset,
+    now: datetime | None = None,
+    lock_timeout_seconds: int = MERGE_LOCK_TIMEOUT_SECONDS,
+) -> MergeResult:
     """Merges every load of `dataset` not merged yet into its reporting table.
 
-    Idempotent: with no new load it writes nothing. Any error rolls back and propagates; the
-    loads stay unmerged for the next merge.
+    Idempotent: with no new load it writes nothing. Any error rolls back and propagates (the
+    lock's as MergeLockError); the loads stay unmerged for the next merge.
     """
     moment = now or _utc_now()
-    statements = merge_sql(database.dialect, dataset)
+    statements = merge_sql(database.dialect, dataset, lock_timeout_seconds)
     merge_id = str(uuid.uuid4())
     with _locked_transaction(database, statements) as cursor:
         _execute(cursor, statements.record_loads(merge_id, moment))
@@ -79,12 +90,17 @@ def merge(database: Database, dataset: Dataset, now: datetime | None = None) -> 
     return MergeResult(loads, sum(written.values()), written.get(True, 0))
 
 
-def prune(database: Database, dataset: Dataset, now: datetime | None = None) -> PruneResult:
+def prune(
+    database: Database,
+    dataset: Dataset,
+    now: datetime | None = None,
+    lock_timeout_seconds: int = MERGE_LOCK_TIMEOUT_SECONDS,
+) -> PruneResult:
     """Deletes staging rows of merged loads loaded more than `staging_retention_days` before
     `now`, those loads' merge-ledger rows, and tombstones merged before that: a change older
     than the retention is taken never to arrive."""
     cutoff = (now or _utc_now()) - timedelta(days=dataset.staging_retention_days)
-    statements = merge_sql(database.dialect, dataset)
+    statements = merge_sql(database.dialect, dataset, lock_timeout_seconds)
     deleted = []
     with _locked_transaction(database, statements) as cursor:
         for statement in statements.prune(cutoff):
@@ -99,16 +115,16 @@ def merge_after_load(
 ) -> dict[str, object]:
     """Merges, then prunes, `dataset` after a load committed: what each did, or its error.
 
-    A database error is reported, not raised: the load stays committed, and the next merge of
-    the dataset (after its next load, or by hand) takes its rows.
+    A database or lock error is reported, not raised: the load stays committed, and the next
+    merge of the dataset (after its next load, or by hand) takes its rows.
     """
     try:
         merged = merge(database, dataset, now).as_dict()
-    except database.driver.Error as error:
+    except (database.driver.Error, MergeLockError) as error:
         return {"merge": {"error": str(error)}}
     try:
         pruned = prune(database, dataset, now).as_dict()
-    except database.driver.Error as error:
+    except (database.driver.Error, MergeLockError) as error:
         return {"merge": merged, "prune": {"error": str(error)}}
     return {"merge": merged, "prune": pruned}
 
@@ -126,7 +142,13 @@ def _locked_transaction(database: Database, statements: MergeSQL) -> Iterator[An
     cursor = connection.cursor()
     locked = False
     try:
-        _execute(cursor, statements.lock())
+        try:
+            for statement in statements.lock():
+                _execute(cursor, statement)
+        except database.driver.Error as error:
+            raise MergeLockError(
+                f"the merge lock of {statements.dataset} was not taken: {error}"
+            ) from error
         locked = True
         yield cursor
         connection.commit()
@@ -135,10 +157,20 @@ def _locked_transaction(database: Database, statements: MergeSQL) -> Iterator[An
         raise
     finally:
         unlock = statements.unlock()
-        if locked and unlock is not None:
-            # A failed release means a lost connection, whose session's locks are gone with it.
-            with suppress(database.driver.Error):
+        try:
+            if locked and unlock is not None:
                 _execute(cursor, unlock)
+        except database.driver.Error as error:
+            # The session owns the lock, past the transaction, and a kept connection reuses
+            # the session: end it, or every other merge of the dataset waits on it. A closed
+            # connection fails `ReusedDatabase`'s check, which then opens another.
+            with suppress(database.driver.Error):
+                cursor.close()
+            database.close()
+            raise MergeLockError(
+                f"the merge lock of {statements.dataset} was not released, so the connection "
+                f"was closed: {error}"
+            ) from error
         cursor.close()
 
 

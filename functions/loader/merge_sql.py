@@ -31,6 +31,10 @@ from functions.loader.schema import (
 
 # A key's versions numbered from the latest: the merge takes number 1.
 VERSION_RANK = "_version_rank"
+# How long a merge or prune waits for the dataset's merge lock: well above a merge's usual
+# seconds, well below the loader function's timeout, so a lock never released fails the merge
+# (the next load's merge catches up) instead of hanging every merge of the dataset.
+MERGE_LOCK_TIMEOUT_SECONDS = 60
 LEDGER_COLUMN = {column.name: column for column in MERGE_LEDGER_COLUMNS}
 
 
@@ -49,17 +53,23 @@ class MergeSQL(ABC):
     true = "TRUE"
     false = "FALSE"
 
-    def __init__(self, dialect: Dialect, dataset: Dataset) -> None:
+    def __init__(
+        self,
+        dialect: Dialect,
+        dataset: Dataset,
+        lock_timeout_seconds: int = MERGE_LOCK_TIMEOUT_SECONDS,
+    ) -> None:
         self.dialect = dialect
+        self.lock_timeout_seconds = lock_timeout_seconds
         self.dataset = dataset.qualified_name
         self.staging = StagingTable.of(dataset)
         self.reporting = ReportingTable.of(dataset)
 
     @abstractmethod
-    def lock(self) -> Statement:
+    def lock(self) -> list[Statement]:
         """Takes the dataset's merge lock, held until the transaction ends (or `unlock`): one
         merge or prune of a dataset at a time, so two never write the same rows in another
-        order, nor record the same load."""
+        order, nor record the same load. Fails when not granted within the lock timeout."""
 
     def unlock(self) -> Statement | None:
         """Releases a lock that outlives the transaction, where `lock` takes one."""
@@ -218,17 +228,25 @@ class MergeSQL(ABC):
 
 
 class SQLiteMergeSQL(MergeSQL):
-    def lock(self) -> Statement:
+    def lock(self) -> list[Statement]:
         # SQLite has one writer at a time: its write lock is the merge lock. Taken at BEGIN, it
         # waits out a busy database; taken at the first write after reads, it can fail at once.
-        return Statement("BEGIN IMMEDIATE")
+        # The wait is the connection's busy timeout, set here to the merge's lock timeout.
+        return [
+            Statement(f"PRAGMA busy_timeout = {self.lock_timeout_seconds * 1000}"),
+            Statement("BEGIN IMMEDIATE"),
+        ]
 
 
 class PostgreSQLMergeSQL(MergeSQL):
-    def lock(self) -> Statement:
+    def lock(self) -> list[Statement]:
+        # LOCAL: the timeout ends with the transaction, and bounds its later lock waits too.
         # The mode that conflicts with itself and with writers, not with readers: reports read on.
         table = self.dialect.quote(self.reporting.name)
-        return Statement(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        return [
+            Statement(f"SET LOCAL lock_timeout = '{self.lock_timeout_seconds}s'"),
+            Statement(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"),
+        ]
 
 
 class SQLServerMergeSQL(MergeSQL):
@@ -240,17 +258,23 @@ class SQLServerMergeSQL(MergeSQL):
     true = "CAST(1 AS bit)"
     false = "CAST(0 AS bit)"
 
-    def lock(self) -> Statement:
+    def lock(self) -> list[Statement]:
         # An application lock: readers of the reporting table go on. Owned by the session, as
         # a lock owned by the transaction needs one open, and the ODBC driver's implicit
         # transactions start at the first SELECT, INSERT, UPDATE or DELETE, not at an EXEC.
         # The catalog allows only [a-z0-9_/] in the name: the literal needs no escaping.
-        return Statement(
-            "DECLARE @granted int; "
-            f"EXEC @granted = sp_getapplock @Resource = {self._lock_resource()}, "
-            "@LockMode = 'Exclusive', @LockOwner = 'Session'; "
-            "IF @granted < 0 THROW 51000, 'the merge lock was not granted', 1;"
-        )
+        # sp_getapplock returns -1 on timeout, -2 cancelled, -3 deadlock victim, -999 error.
+        seconds = self.lock_timeout_seconds
+        return [
+            Statement(
+                "DECLARE @granted int; "
+                f"EXEC @granted = sp_getapplock @Resource = {self._lock_resource()}, "
+                "@LockMode = 'Exclusive', @LockOwner = 'Session', "
+                f"@LockTimeout = {seconds * 1000}; "
+                "IF @granted < 0 "
+                f"THROW 51000, 'the merge lock was not granted within {seconds} s', 1;"
+            )
+        ]
 
     def unlock(self) -> Statement:
         return Statement(
@@ -293,6 +317,8 @@ MERGE_SQL: dict[str, type[MergeSQL]] = {
 }
 
 
-def merge_sql(dialect: Dialect, dataset: Dataset) -> MergeSQL:
+def merge_sql(
+    dialect: Dialect, dataset: Dataset, lock_timeout_seconds: int = MERGE_LOCK_TIMEOUT_SECONDS
+) -> MergeSQL:
     """The merge statements of `dataset` in `dialect`."""
-    return MERGE_SQL[dialect.name](dialect, dataset)
+    return MERGE_SQL[dialect.name](dialect, dataset, lock_timeout_seconds)

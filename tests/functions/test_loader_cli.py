@@ -108,3 +108,26 @@ def test_the_module_runs_from_the_command_line(readers_file, tmp_path) -> None:
 
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["row_count"] == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["merge", "reading/readers"],
+        ["prune", "reading/readers"],
+        ["schema"],
+        ["load", "--dataset", "reading/readers"],
+    ],
+)
+def test_a_database_failing_to_create_the_tables_exits_with_its_message(
+    command, readers_file, tmp_path, capsys
+) -> None:
+    # SQLite opens any file, and fails at the first statement: here, creating the tables.
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_text("not a database, " * 100, encoding="utf-8")
+    arguments = [*command, "--db", f"sqlite:///{not_a_database}"]
+
+    status = main([*arguments, str(readers_file)] if command[0] == "load" else arguments)
+
+    assert status == EXIT_DATABASE
+    assert capsys.readouterr().err == "error: database: file is not a database\n"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import time
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -15,9 +17,17 @@ import pytest
 
 from functions.catalog import Dataset, load_catalog
 from functions.loader.cli import main
-from functions.loader.database import Database, connect, parse_target
+from functions.loader.database import Database, ReusedDatabase, connect, parse_target
+from functions.loader.dialects import DIALECTS
 from functions.loader.load import LoadResult, load_stream
-from functions.loader.merge import MergeResult, PruneResult, merge, prune
+from functions.loader.merge import (
+    MergeLockError,
+    MergeResult,
+    PruneResult,
+    merge,
+    merge_after_load,
+    prune,
+)
 from functions.loader.schema import create_schema
 from functions.loader.settings import DEFAULT_CATALOG_DIR
 from functions.loader.source import SourceObject
@@ -338,6 +348,110 @@ def test_the_command_line_merges_and_prunes_a_dataset(database_url, tmp_path, ca
     )
     assert merged == {"loads_merged": 1, "rows_upserted": 1, "tombstones": 0}
     assert pruned == {"staging_rows_pruned": 0, "loads_pruned": 0, "tombstones_pruned": 0}
+
+
+def test_a_merge_not_granted_the_lock_in_time_fails_and_a_later_one_merges(
+    loader_database, database_url, query
+) -> None:
+    # GIVEN a committed load, and another connection holding the dataset's merge lock
+    loaded = load(
+        loader_database, READERS, READERS_HEADER + "1,4,Mia,9.5,2026-01-05T09:00:00\n", "a.csv"
+    )
+    holder = connect(parse_target(database_url))
+    holder.connection.cursor().execute(
+        "BEGIN IMMEDIATE"
+        if holder.dialect.name == "sqlite"
+        else "LOCK TABLE reading_readers_current IN SHARE ROW EXCLUSIVE MODE"
+    )
+
+    # WHEN the dataset is merged with a 1 s lock timeout
+    started = time.monotonic()
+    with pytest.raises(MergeLockError) as failure:
+        merge(loader_database, READERS, lock_timeout_seconds=1)
+    waited = time.monotonic() - started
+
+    # THEN it fails within the timeout, clearly, having merged nothing
+    assert 1 <= waited < 5
+    assert str(failure.value).startswith("the merge lock of reading/readers was not taken: ")
+    assert ("database is locked" if holder.dialect.name == "sqlite" else "lock timeout") in str(
+        failure.value
+    )
+    assert query("SELECT COUNT(*) FROM reading_readers_current") == [(0,)]
+    assert query("SELECT COUNT(*) FROM merge_ledger") == [(0,)]
+    assert query("SELECT COUNT(*) FROM reading_readers") == [(1,)]
+
+    # AND once the lock is released, the next merge takes the load
+    holder.connection.rollback()
+    holder.close()
+    assert merge(loader_database, READERS, lock_timeout_seconds=1) == MergeResult(1, 1, 0)
+    assert query("SELECT reader_id, _load_id FROM reading_readers_current") == [(1, loaded.load_id)]
+
+
+class FakeDriverError(Exception):
+    pass
+
+
+class SessionLostConnection:
+    """A SQL Server connection whose merge lock release fails; merges find no load."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def cursor(self) -> SessionLostCursor:
+        if self.closed:
+            raise FakeDriverError("Attempt to use a closed connection.")
+        return SessionLostCursor()
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class SessionLostCursor:
+    def execute(self, text: str, parameters: tuple[object, ...] = ()) -> None:
+        if text.startswith("EXEC sp_releaseapplock"):
+            raise FakeDriverError("Communication link failure")
+
+    def fetchone(self) -> tuple[int]:
+        return (0,)
+
+    def fetchall(self) -> list[tuple[int]]:
+        return [(1,)]
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_merge_lock_not_released_closes_the_kept_connection() -> None:
+    # GIVEN a kept SQL Server connection whose merge lock release will fail
+    driver = types.ModuleType("fake_pyodbc")
+    driver.Error = FakeDriverError  # type: ignore[attr-defined]
+    opened: list[SessionLostConnection] = []
+
+    def open_database() -> Database:
+        opened.append(SessionLostConnection())
+        return Database(opened[-1], DIALECTS["mssql"], driver)
+
+    kept = ReusedDatabase(open_database)
+
+    # WHEN a load's merge runs on it
+    outcome = merge_after_load(kept.get(), READERS)
+
+    # THEN the merge reports the failed release, the connection is closed (ending the session
+    # that may hold the lock), and the next use opens another
+    assert outcome == {
+        "merge": {
+            "error": "the merge lock of reading/readers was not released, so the connection "
+            "was closed: Communication link failure"
+        }
+    }
+    assert opened[0].closed
+    assert kept.get().connection is opened[1]
 
 
 def _ts(value: Any) -> dt.datetime:

@@ -144,12 +144,12 @@ def test_the_order_key_is_what_orders_the_datasets_versions(dataset, source, ord
 def test_sql_server_merge_lock_is_an_application_lock_released_after_the_transaction() -> None:
     statements = merge_sql(DIALECTS["mssql"], STREAM)
 
-    assert statements.lock().text == (
+    assert [statement.text for statement in statements.lock()] == [
         "DECLARE @granted int; EXEC @granted = sp_getapplock "
         "@Resource = N'merge:languages/progress', @LockMode = 'Exclusive', "
-        "@LockOwner = 'Session'; "
-        "IF @granted < 0 THROW 51000, 'the merge lock was not granted', 1;"
-    )
+        "@LockOwner = 'Session', @LockTimeout = 60000; "
+        "IF @granted < 0 THROW 51000, 'the merge lock was not granted within 60 s', 1;"
+    ]
     assert statements.unlock().text == (
         "EXEC sp_releaseapplock @Resource = N'merge:languages/progress', @LockOwner = 'Session'"
     )
@@ -159,11 +159,26 @@ def test_postgresql_locks_the_reporting_table_and_sqlite_the_database() -> None:
     postgresql = merge_sql(DIALECTS["postgresql"], STREAM)
     sqlite = merge_sql(DIALECTS["sqlite"], STREAM)
 
-    assert postgresql.lock().text == (
-        'LOCK TABLE "languages_progress_current" IN SHARE ROW EXCLUSIVE MODE'
-    )
-    assert sqlite.lock().text == "BEGIN IMMEDIATE"
+    assert [statement.text for statement in postgresql.lock()] == [
+        "SET LOCAL lock_timeout = '60s'",
+        'LOCK TABLE "languages_progress_current" IN SHARE ROW EXCLUSIVE MODE',
+    ]
+    # SQLite waits for its write lock as long as the connection's busy timeout.
+    assert [statement.text for statement in sqlite.lock()] == [
+        "PRAGMA busy_timeout = 60000",
+        "BEGIN IMMEDIATE",
+    ]
     assert (postgresql.unlock(), sqlite.unlock()) == (None, None)
+
+
+def test_the_lock_timeout_is_the_one_given() -> None:
+    postgresql = merge_sql(DIALECTS["postgresql"], STREAM, lock_timeout_seconds=5)
+    sql_server = merge_sql(DIALECTS["mssql"], STREAM, lock_timeout_seconds=5)
+
+    assert postgresql.lock()[0].text == "SET LOCAL lock_timeout = '5s'"
+    (getapplock,) = sql_server.lock()
+    assert "@LockTimeout = 5000; " in getapplock.text
+    assert "'the merge lock was not granted within 5 s'" in getapplock.text
 
 
 def test_sql_server_records_the_unmerged_loads_then_counts_them() -> None:

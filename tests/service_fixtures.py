@@ -15,6 +15,7 @@ import copy
 import json
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -101,6 +102,19 @@ def account_credentials(aws: Session, account: str) -> dict[str, str]:
     }
 
 
+def drop_database(admin: Any, name: str, attempts: int = 5) -> None:
+    """Drops a test database, retrying while autovacuum (which FORCE cannot always end for a
+    role that is not a superuser) still works in it."""
+    for attempt in range(attempts):
+        try:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """An ODBC connection string to a database created for this session, dropped after it."""
@@ -120,7 +134,7 @@ def postgres_server() -> Iterator[str]:
     try:
         yield ";".join([*parts, f"Database={name}"]) + ";"
     finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        drop_database(admin, name)
         admin.close()
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pyodbc
 import pytest
-from service_fixtures import REGION, unavailable
+from service_fixtures import REGION, drop_database, unavailable
 
 from functions.catalog import Dataset
 
@@ -113,7 +113,7 @@ def source_server() -> Iterator[SourceServer]:
             password=attributes["pwd"],
         )
     finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        drop_database(admin, name)
         admin.close()
 
 

@@ -153,6 +153,14 @@ def _parse_dataset(where: _Where, platform: str, entry: Any, path: str) -> Datas
             raise where.error(
                 f"{path}.format", "an extracted dataset is csv: the extractor writes it"
             )
+        hashed_keys = [c.name for c in columns if c.name in keys and c.privacy == "hash"]
+        if hashed_keys:
+            # The extractor stores the last key values in its state to resume after them.
+            raise where.error(
+                f"{path}.keys",
+                "an extracted dataset cannot be keyed on hashed columns "
+                f"({', '.join(hashed_keys)})",
+            )
     retention = (
         where.integer(mapping, "staging_retention_days", f"{path}.staging_retention_days", 1, 3650)
         if "staging_retention_days" in mapping

@@ -1,12 +1,13 @@
 """One dataset's extract: keyset pages from the window's start, one part each, then the state.
 
 Memory stays bounded by a page: rows are fetched a slice at a time into the part being built,
-and a part is uploaded and released before the next page is read. The watermark is stored
-after every part of the run is written, never before.
+and a part is uploaded and released before the next page is read. The state is stored after
+every part of the run is written, never before.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from functions.catalog import Dataset
 from functions.extractor.parts import PartWriter
 from functions.extractor.privacy import ValueHasher
 from functions.extractor.sql import Engine, PageQueries, page_queries
-from functions.extractor.state import ExtractState, StateStore, storable_watermark
+from functions.extractor.state import ExtractState, StateStore, storable_value
 from functions.extractor.window import Window, window_after
 
 # Rows taken from the driver at a time, within a page.
@@ -28,11 +29,6 @@ class KeysetError(RuntimeError):
     where the one before did (the source compares the cursor differently than it sorts)."""
 
 
-class NoProgressError(RuntimeError):
-    """A run ran out of time before it read past the stored watermark: the next run would
-    start from the same place and stop there again."""
-
-
 @dataclass(frozen=True)
 class Landing:
     """Where parts go: the landing bucket."""
@@ -41,7 +37,7 @@ class Landing:
     bucket: str
 
     def put_part(self, key: str, body: bytes) -> None:
-        """Uploads one part; an error propagates and the run stores no watermark."""
+        """Uploads one part; an error propagates and the run stores no state."""
         self.s3.put_object(
             Bucket=self.bucket,
             Key=key,
@@ -56,12 +52,14 @@ class ExtractResult:
     """What one run of a dataset did."""
 
     dataset: str
-    # "extracted", "unchanged" (no rows in the window) or "partial" (time ran out; the next
-    # run goes on from the stored watermark).
+    # "extracted", "unchanged" (no rows in the window, or every part the same as the last
+    # run's) or "partial" (time ran out; the next run goes on after the stored cursor).
     status: str
     window: str
     parts: int
     rows: int
+    # Parts not written again: the last run wrote the same bytes under the same key.
+    skipped: int
     watermark: int | datetime | None
 
     def as_dict(self) -> dict[str, object]:
@@ -73,6 +71,7 @@ class ExtractResult:
             "window": self.window,
             "parts": self.parts,
             "rows": self.rows,
+            "skipped": self.skipped,
             "watermark": watermark.isoformat() if isinstance(watermark, datetime) else watermark,
         }
 
@@ -92,25 +91,38 @@ class DatasetExtract:
     may_start_page: Callable[[], bool] = lambda: True
 
     def run(self) -> ExtractResult:
-        """Extracts the rows of the window; stores the watermark after the last part."""
+        """Extracts the rows of the window; stores the state after the last part."""
         stored = self.states.read(self.dataset)
-        window = window_after(self.dataset, stored.watermark if stored else None, self.overlap)
+        window = window_after(
+            self.dataset,
+            stored.watermark if stored else None,
+            self.overlap,
+            stored.resume_keys if stored else None,
+        )
+        written_before = stored.part_digests if stored else {}
         queries = page_queries(self.dataset, self.engine)
         # The (watermark, keys) of the last row written: the next page starts after it.
-        cursor: tuple[object, ...] | None = None
-        parts = rows = 0
+        cursor = window.after
+        digests: dict[str, str] = {}
+        rows = skipped = 0
         complete = False
         while self.may_start_page():
             part, last_row = self._page(queries, window, cursor)
             if last_row is not None:
-                self.landing.put_part(window.part_key(parts), part.finish())
-                parts += 1
+                key = window.part_key(len(digests))
+                body = part.finish()
+                digests[key] = hashlib.sha256(body).hexdigest()
+                if written_before.get(key) == digests[key]:
+                    # A new version of the same bytes would only be loaded and merged again.
+                    skipped += 1
+                else:
+                    self.landing.put_part(key, body)
                 rows += part.rows
                 cursor = _moved_cursor(queries, cursor, last_row)
             if part.rows < self._batch_rows:
                 complete = True
                 break
-        if cursor is None:
+        if cursor is None or not digests:
             # Nothing in the window: the stored state stands.
             return ExtractResult(
                 dataset=self.dataset.qualified_name,
@@ -118,21 +130,36 @@ class DatasetExtract:
                 window=window.id,
                 parts=0,
                 rows=0,
+                skipped=0,
                 watermark=stored.watermark if stored else None,
             )
-        watermark = storable_watermark(queries.order[0], cursor[0])
-        if not complete and stored is not None and watermark <= stored.watermark:
-            raise NoProgressError(
-                f"{self.dataset.qualified_name}: out of time before passing watermark"
-                f" {stored.watermark}: give the function more time or lower batch_rows"
-            )
-        self.states.write(self.dataset, ExtractState(watermark, window.id, parts, rows, complete))
+        watermark_column, *key_columns = queries.order
+        watermark = storable_value(watermark_column, cursor[0])
+        # The catalog takes integer and timestamp watermarks only.
+        assert isinstance(watermark, int | datetime)
+        state = ExtractState(
+            watermark=watermark,
+            resume_keys=None
+            if complete
+            else tuple(
+                storable_value(column, value)
+                for column, value in zip(key_columns, cursor[1:], strict=True)
+            ),
+            window=window.id,
+            parts=len(digests),
+            rows=rows,
+            part_digests=digests,
+        )
+        if state != stored:
+            self.states.write(self.dataset, state)
+        status = "extracted" if skipped < len(digests) else "unchanged"
         return ExtractResult(
             dataset=self.dataset.qualified_name,
-            status="extracted" if complete else "partial",
+            status=status if complete else "partial",
             window=window.id,
-            parts=parts,
+            parts=len(digests),
             rows=rows,
+            skipped=skipped,
             watermark=watermark,
         )
 

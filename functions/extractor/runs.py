@@ -18,7 +18,8 @@ from functions.extractor.state import StateStore
 
 
 class ExtractConfigError(LookupError):
-    """A dataset that cannot be extracted as configured: unknown, no extract, or no replica."""
+    """A dataset that cannot be extracted as configured: unknown, no extract, or no replica.
+    (Hashed keys the catalog refuses: a run that stops early stores its last row's keys.)"""
 
 
 @dataclass

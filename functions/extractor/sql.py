@@ -86,9 +86,7 @@ def page_queries(dataset: Dataset, engine: Engine) -> PageQueries:
     extract = dataset.extract
     if extract is None or dataset.watermark is None:
         raise ValueError(f"{dataset.qualified_name} has no extract")
-    by_name = {column.name: column for column in dataset.columns}
-    keys = [by_name[key] for key in dataset.keys if key != dataset.watermark]
-    order = (by_name[dataset.watermark], *keys)
+    order = cursor_columns(dataset)
     fields = tuple(column.source_field for column in dataset.columns)
     relation = ".".join(engine.quote(part) for part in extract.relation.split("."))
     select = ", ".join(engine.quote(field) for field in fields)
@@ -110,6 +108,13 @@ def page_queries(dataset: Dataset, engine: Engine) -> PageQueries:
         from_start=statement(from_start),
         after_cursor=statement(from_start, _after(engine, order)),
     )
+
+
+def cursor_columns(dataset: Dataset) -> tuple[Column, ...]:
+    """The watermark column, then the keys but the watermark: the order of the pages."""
+    by_name = {column.name: column for column in dataset.columns}
+    keys = [by_name[key] for key in dataset.keys if key != dataset.watermark]
+    return (by_name[dataset.watermark], *keys)
 
 
 def bound_value(column: Column, value: object) -> object:

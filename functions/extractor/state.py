@@ -1,20 +1,24 @@
-"""Each dataset's extract state: the watermark its parts reach, a small JSON object in the
-landing bucket under `extract-state/` (the loader is notified for `incoming/` only).
+"""Each dataset's extract state: where its parts reach and what the last run wrote, a small
+JSON object in the landing bucket under `extract-state/` (the loader is notified for `incoming/`
+only).
 
-It is written last, after every part of a run: a run that fails before leaves the old
-watermark, and the next run reads the same rows again into the same part names.
+It is written last, after every part of a run: a run that fails before leaves the old state,
+and the next run reads the same rows again into the same part names.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from functions.catalog import Column, Dataset
+from functions.extractor.sql import cursor_columns
 
 STATE_PREFIX = "extract-state/"
 
@@ -25,25 +29,29 @@ class StateError(ValueError):
 
 @dataclass(frozen=True)
 class ExtractState:
-    """What a run stores: the watermark of the last row written, and what it wrote."""
+    """What a run stores: where its last row is, and the parts it wrote."""
 
     # The watermark of the last row of the last part: an int, or a naive UTC datetime.
     watermark: int | datetime
+    # The keys (but the watermark) of that row when the run stopped early, its time out: the
+    # next run resumes strictly after (watermark, keys). None when the run read to the end.
+    resume_keys: tuple[object, ...] | None
     window: str
     parts: int
     rows: int
-    # False when the run stopped early (its time ran out) with rows left to read.
-    complete: bool
+    # The sha256 (hex) of each part's bytes, by key: the next run does not write them again.
+    part_digests: Mapping[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The state as stored."""
-        watermark = self.watermark
+        keys = self.resume_keys
         return {
-            "watermark": watermark.isoformat() if isinstance(watermark, datetime) else watermark,
+            "watermark": _json_value(self.watermark),
+            "resume_keys": None if keys is None else [_json_value(key) for key in keys],
             "window": self.window,
             "parts": self.parts,
             "rows": self.rows,
-            "complete": self.complete,
+            "part_digests": dict(self.part_digests),
         }
 
 
@@ -65,14 +73,23 @@ class StateStore:
             raise
         try:
             stored = json.loads(body)
+            watermark_column, *key_columns = cursor_columns(dataset)
+            # Absent from states written before runs could resume: those start with the overlap.
+            keys = stored.get("resume_keys")
             return ExtractState(
-                watermark=_watermark(dataset, stored["watermark"]),
+                watermark=_parsed_value(watermark_column, stored["watermark"]),
+                resume_keys=None
+                if keys is None
+                else tuple(
+                    _parsed_value(column, value)
+                    for column, value in zip(key_columns, keys, strict=True)
+                ),
                 window=stored["window"],
                 parts=stored["parts"],
                 rows=stored["rows"],
-                complete=stored["complete"],
+                part_digests=dict(stored.get("part_digests", {})),
             )
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, ArithmeticError, KeyError, TypeError) as error:
             raise StateError(f"s3://{self.bucket}/{key}: not an extract state ({error})") from None
 
     def write(self, dataset: Dataset, state: ExtractState) -> None:
@@ -90,23 +107,51 @@ def state_key(dataset: Dataset) -> str:
     return f"{STATE_PREFIX}{dataset.platform}/{dataset.name}.json"
 
 
-def storable_watermark(column: Column, value: object) -> int | datetime:
-    """A watermark read from the source as stored: an int, or a naive UTC datetime."""
-    if column.type == "integer" and isinstance(value, int) and not isinstance(value, bool):
-        return value
+def storable_value(column: Column, value: object) -> object:
+    """A cursor value read from the source as stored: timestamps naive UTC, decimals exact."""
     if column.type == "timestamp" and isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-    raise StateError(
-        f"the source gives a {type(value).__name__} for {column.type} watermark {column.name}"
-    )
+    if column.type == "decimal" and isinstance(value, float | int) and not isinstance(value, bool):
+        # A double read into a decimal column, as parts write it: its shortest exact repr.
+        return Decimal(repr(value))
+    if _is_type(column, value):
+        return value
+    raise StateError(f"the source gives a {type(value).__name__} for {column.type} {column.name}")
 
 
-def _watermark(dataset: Dataset, stored: object) -> int | datetime:
-    column_type = next(c.type for c in dataset.columns if c.name == dataset.watermark)
-    if column_type == "integer" and type(stored) is int:
-        return stored
-    if column_type == "timestamp" and isinstance(stored, str):
+def _is_type(column: Column, value: object) -> bool:
+    expected = {
+        "integer": int,
+        "string": str,
+        "boolean": bool,
+        "decimal": Decimal,
+        "date": date,
+    }.get(column.type)
+    if expected is int and isinstance(value, bool):
+        return False
+    # A datetime is a date too, and not a date column's value.
+    if expected is date and isinstance(value, datetime):
+        return False
+    return expected is not None and isinstance(value, expected)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _parsed_value(column: Column, stored: object) -> object:
+    if column.type in ("timestamp", "date", "decimal") and isinstance(stored, str):
+        if column.type == "decimal":
+            return Decimal(stored)
+        if column.type == "date":
+            return date.fromisoformat(stored)
         value = datetime.fromisoformat(stored)
         if value.tzinfo is None:
             return value
-    raise ValueError(f"watermark {stored!r} is not a naive {column_type}")
+    elif _is_type(column, stored):
+        return stored
+    raise ValueError(f"{column.name} {stored!r} is not a stored {column.type}")

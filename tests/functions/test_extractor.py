@@ -9,7 +9,9 @@ port, database and login still come from REPLICAS and the login secret.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import hashlib
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -174,6 +176,7 @@ def test_a_first_extract_writes_every_row_in_pages_and_the_state_last(
             "window": window_id,
             "parts": 2,
             "rows": 4,
+            "skipped": 0,
             "watermark": "2026-03-01T09:40:00",
         }
     ]
@@ -184,10 +187,13 @@ def test_a_first_extract_writes_every_row_in_pages_and_the_state_last(
     assert landing_bucket.written == [*parts, "extract-state/maths/staff.json"]
     assert landing_bucket.state(STAFF) == {
         "watermark": "2026-03-01T09:40:00",
+        "resume_keys": None,
         "window": window_id,
         "parts": 2,
         "rows": 4,
-        "complete": True,
+        "part_digests": {
+            key: hashlib.sha256(landing_bucket.body(key)).hexdigest() for key in parts
+        },
     }
 
 
@@ -215,6 +221,7 @@ def test_a_later_extract_reads_rows_past_the_watermark_and_the_boundary_rows(
         "window": window_id,
         "parts": 1,
         "rows": 3,
+        "skipped": 0,
         "watermark": "2026-03-01T09:55:00",
     }
     (part,) = staff_parts(window_id, 1)
@@ -352,19 +359,19 @@ def test_a_run_out_of_time_stores_its_last_page_and_the_next_goes_on(
     # WHEN a run stops early
     partial = run.batch_rows(2)("maths/staff", may_start_page=lambda: next(pages_left))
 
-    # THEN it stores the watermark of its last row, marked incomplete
+    # THEN it stores the watermark and key of its last row, to resume after
     assert partial[0]["status"] == "partial"
     assert partial[0]["rows"] == 4
     assert landing_bucket.state(STAFF)["watermark"] == "2026-03-01T09:40:00"
-    assert landing_bucket.state(STAFF)["complete"] is False
+    assert landing_bucket.state(STAFF)["resume_keys"] == [4]
 
     # WHEN the next run has time
     finished = run.batch_rows(2)("maths/staff")
 
-    # THEN it reads on from the overlap before that row, and every row has been read
+    # THEN it reads on strictly after that row, and every row has been read once
     assert finished[0]["status"] == "extracted"
-    read = {row[0] for key in landing_bucket.object_keys() for row in landing_bucket.rows(key)[1:]}
-    assert read == {str(staff_id) for staff_id in range(1, 8)}
+    read = [row[0] for key in landing_bucket.object_keys() for row in landing_bucket.rows(key)[1:]]
+    assert sorted(read) == [str(staff_id) for staff_id in range(1, 8)]
     assert landing_bucket.state(STAFF)["watermark"] == "2026-03-01T10:10:00"
 
 
@@ -627,7 +634,7 @@ def test_an_event_with_datasets_that_are_not_names_is_refused(handler_environmen
         handler.lambda_handler({"datasets": "maths/staff"}, SCHEDULED)
 
 
-def test_a_run_out_of_time_before_passing_its_watermark_fails_rather_than_loop(
+def test_a_run_out_of_time_inside_the_overlap_resumes_after_its_last_row(
     run: Run, source: Source, landing_bucket: LandingBucket
 ) -> None:
     # GIVEN a first extract up to 09:40, then rows committed late inside its overlap
@@ -637,16 +644,65 @@ def test_a_run_out_of_time_before_passing_its_watermark_fails_rather_than_loop(
         source.staff(staff_id, minutes)
 
     # WHEN the next run has time for one page, which ends before 09:40
-    pages_left = iter([True, False])
-    result = run.batch_rows(2)("maths/staff", may_start_page=lambda: next(pages_left))
+    partial = run.batch_rows(2)("maths/staff", may_start_page=iter([True, False]).__next__)
 
-    # THEN it fails instead of storing a watermark that would repeat the same run forever
-    assert result == [
-        {
-            "dataset": "maths/staff",
-            "status": "failed",
-            "error": "NoProgressError: maths/staff: out of time before passing watermark"
-            " 2026-03-01 09:40:00: give the function more time or lower batch_rows",
-        }
+    # THEN it stores that page's last row, and the run after reads on from there, no overlap
+    assert (partial[0]["status"], partial[0]["watermark"]) == ("partial", "2026-03-01T09:37:00")
+    assert landing_bucket.state(STAFF)["resume_keys"] == [3]
+    finished = run.batch_rows(2)("maths/staff")[0]
+    (part,) = staff_parts(finished["window"], 1)
+    assert landing_bucket.rows(part) == [STAFF_HEADER, staff_row(4, 38), staff_row(1, 40)]
+    assert landing_bucket.state(STAFF)["resume_keys"] is None
+
+
+def test_more_rows_at_one_watermark_than_a_run_reads_are_each_extracted_once(
+    run: Run, source: Source, landing_bucket: LandingBucket
+) -> None:
+    # GIVEN ten rows changed by one bulk update (one watermark), and time for two pages of two
+    for staff_id in range(1, 11):
+        source.staff(staff_id, 40)
+    runner = run.batch_rows(2)
+
+    # WHEN three runs extract it
+    statuses = [
+        runner("maths/staff", may_start_page=iter([True, True, False]).__next__)[0]["status"]
+        for _ in range(3)
     ]
-    assert landing_bucket.state(STAFF)["watermark"] == "2026-03-01T09:40:00"
+
+    # THEN each run went on after the last row of the one before: every row was read once
+    assert statuses == ["partial", "partial", "extracted"]
+    read = [
+        row[0]
+        for key in landing_bucket.object_keys()
+        for body in landing_bucket.versions(key)
+        for row in list(csv.reader(io.StringIO(gzip.decompress(body).decode())))[1:]
+    ]
+    assert sorted(read, key=int) == [str(staff_id) for staff_id in range(1, 11)]
+    assert landing_bucket.state(STAFF)["resume_keys"] is None
+
+
+def test_a_run_with_no_source_change_writes_nothing(
+    run: Run, source: Source, landing_bucket: LandingBucket
+) -> None:
+    # GIVEN an extract, and a second run that read the rows of its overlap into a new window
+    for staff_id in (1, 2, 3, 4):
+        source.staff(staff_id, 10 * staff_id)
+    run("maths/staff")
+    run("maths/staff")
+    (boundary,) = staff_parts(window_after(STAFF, at(40), OVERLAP).id, 1)
+    landing_bucket.written.clear()
+
+    # WHEN a run finds the same rows in the same window
+    (result,) = run("maths/staff")
+
+    # THEN it writes no part and no state: no new version reaches the loader
+    assert (result["status"], result["parts"], result["skipped"]) == ("unchanged", 1, 1)
+    assert landing_bucket.written == []
+    assert len(landing_bucket.versions(boundary)) == 1
+
+    # AND WHEN a row commits late inside that window, its part is written again
+    source.staff(7, 38)
+    (changed,) = run("maths/staff")
+    assert (changed["status"], changed["skipped"]) == ("extracted", 0)
+    assert landing_bucket.written == [boundary, "extract-state/maths/staff.json"]
+    assert landing_bucket.rows(boundary) == [STAFF_HEADER, staff_row(7, 38), staff_row(4, 40)]

@@ -225,6 +225,13 @@ def test_privacy_rules_fail_naming_the_key(column: dict, message: str) -> None:
         parse_platform(document, source="maths.yaml")
 
 
+def test_an_extracted_dataset_cannot_be_keyed_on_a_hashed_column() -> None:
+    document = _extracted(keys=["email_hash"])
+    document["datasets"][0]["columns"][1].update(nullable=False)
+    with pytest.raises(CatalogError, match=r"cannot be keyed on hashed columns \(email_hash\)"):
+        parse_platform(document, source="maths.yaml")
+
+
 def test_a_staging_table_cannot_take_another_datasets_reporting_table(tmp_path: Path) -> None:
     (tmp_path / "maths.yaml").write_text(
         "platform: maths\ndatasets:\n"

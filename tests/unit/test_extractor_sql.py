@@ -191,6 +191,23 @@ def test_window_ids_depend_only_on_dataset_and_start() -> None:
     assert later.id != window_after(STAFF, datetime(2026, 3, 1, 0, 0, 1), overlap).id
 
 
+def test_a_window_after_a_run_that_stopped_early_resumes_after_its_cursor_without_overlap() -> None:
+    overlap = timedelta(seconds=300)
+    stopped_at = datetime(2026, 3, 1, 12, 0)
+
+    window = window_after(STAFF, stopped_at, overlap, resume_keys=(7,))
+
+    assert (window.start, window.after) == (stopped_at, (stopped_at, 7))
+    assert (
+        window.id
+        == hashlib.sha256(
+            b"maths\0staff\x002026-03-01T12:00:00\0after\x002026-03-01T12:00:00\x007"
+        ).hexdigest()[:16]
+    )
+    assert window.id != window_after(STAFF, stopped_at, overlap, resume_keys=(8,)).id
+    assert window_after(STAFF, stopped_at, overlap).after is None
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [

@@ -54,6 +54,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from emulator import moto_server, use_emulator  # noqa: E402
+from measure import Timing, timed  # noqa: E402
 
 from functions.catalog import Dataset, catalog_bundle, load_catalog  # noqa: E402
 
@@ -102,23 +103,6 @@ FROM generate_series(CAST(? AS bigint), CAST(? AS bigint)) AS n,
 # Times the extract child adds up around the extractor's own methods (see `timed_methods`).
 RENDER = "render"
 PUT = "put"
-
-
-@dataclass(frozen=True)
-class Timing:
-    """CPU seconds of the process doing a step, and its wall seconds."""
-
-    cpu: float
-    wall: float
-
-    def __add__(self, other: Timing) -> Timing:
-        return Timing(self.cpu + other.cpu, self.wall + other.wall)
-
-
-def timed(action: Callable[[], Any]) -> tuple[Any, Timing]:
-    cpu, wall = time.process_time(), time.perf_counter()
-    result = action()
-    return result, Timing(time.process_time() - cpu, time.perf_counter() - wall)
 
 
 def peak_rss_mb() -> float:

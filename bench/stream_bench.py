@@ -50,6 +50,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from emulator import moto_server, use_emulator  # noqa: E402
+from measure import Timing, timed  # noqa: E402
 
 from components.change_stream_pipeline import (  # noqa: E402
     COPIER_PACKAGES,
@@ -148,17 +149,6 @@ print(json.dumps([imported - started, time.perf_counter() - imported]))
 
 
 @dataclass(frozen=True)
-class Timing:
-    """CPU seconds of this process and wall seconds of one measured phase."""
-
-    cpu: float
-    wall: float
-
-    def __add__(self, other: Timing) -> Timing:
-        return Timing(self.cpu + other.cpu, self.wall + other.wall)
-
-
-@dataclass(frozen=True)
 class LambdaContext:
     """What powertools' inject_lambda_context reads from a Lambda context."""
 
@@ -169,12 +159,6 @@ class LambdaContext:
     @property
     def invoked_function_arn(self) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
-
-
-def timed(action: Callable[[], Any]) -> tuple[Any, Timing]:
-    cpu, wall = time.process_time(), time.perf_counter()
-    result = action()
-    return result, Timing(time.process_time() - cpu, time.perf_counter() - wall)
 
 
 def create_pipeline(catalog_file: Path) -> str:

@@ -12,7 +12,7 @@ import yaml
 from functions.catalog import Catalog, UnknownDatasetError, load_catalog
 from stack_config.errors import ConfigError
 from stack_config.locate import key_line
-from stack_config.model import SpokeConfig, StackConfig
+from stack_config.model import HubConfig, SpokeConfig, StackConfig
 from stack_config.parse import parse_stack_config
 
 NAMESPACE = "reporting"
@@ -28,6 +28,10 @@ STRUCTURED_KEYS = (
     "platform",
     "changeStreams",
     "extractor",
+    "schedules",
+    "scheduler",
+    "alerts",
+    "freshness",
 )
 SCALAR_KEYS = ("role", "environment", "owner", "schedule", "hubStack")
 
@@ -39,8 +43,11 @@ def load_stack_config(project_dir: Path) -> StackConfig:
     raw = _read_raw(pulumi.Config(NAMESPACE), stack_file)
     try:
         config = parse_stack_config(stack, raw)
+        catalog = load_catalog(project_dir / "datasets")
         if isinstance(config, SpokeConfig):
-            check_streamed_datasets(config, load_catalog(project_dir / "datasets"))
+            check_streamed_datasets(config, catalog)
+        else:
+            check_freshness_datasets(config, catalog)
         return config
     except ConfigError as error:
         line = (
@@ -69,6 +76,23 @@ def check_streamed_datasets(config: SpokeConfig, catalog: Catalog) -> None:
                 f"dataset '{dataset.qualified_name}' has format '{dataset.file_format}'; "
                 "a streamed table needs 'dynamodb-stream'",
             )
+
+
+def check_freshness_datasets(config: HubConfig, catalog: Catalog) -> None:
+    """Every dataset the freshness check names is a catalog dataset of a platform of this hub
+    (it watches those of attached platforms only)."""
+    if config.freshness is None:
+        return
+    known = {link.name for link in config.platforms}
+    for name, _ in config.freshness.datasets:
+        platform, dataset = name.split("/")
+        path = ("freshness", "datasets", name)
+        if platform not in known:
+            raise ConfigError(path, f"'{platform}' is not one of this hub's platforms")
+        try:
+            catalog.dataset(platform, dataset)
+        except UnknownDatasetError as problem:
+            raise ConfigError(path, str(problem)) from None
 
 
 def _read_raw(config: pulumi.Config, stack_file: Path) -> dict[str, Any]:

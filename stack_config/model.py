@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
+from functions.scheduler.working_time import Schedule
+
 
 @dataclass(frozen=True)
 class AwsAccount:
@@ -90,6 +92,67 @@ class ExtractorSettings:
 
 
 @dataclass(frozen=True)
+class SchedulerSettings:
+    """The function that stops and starts this account's tagged compute out of hours."""
+
+    # An EventBridge Scheduler rate() expression: how often it compares states with schedules.
+    expression: str
+    # Decide and log only: nothing is started, stopped or tagged.
+    dry_run: bool
+    architecture: str
+    memory_mb: int
+    timeout_seconds: int
+    powertools_layer_arn: str
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
+class AlertMail:
+    """Readable alert emails through SES, beside the bare SNS ones."""
+
+    # An SES identity (address or domain) already verified in the account and region.
+    sender: str
+    recipients: tuple[str, ...]
+    powertools_layer_arn: str
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    # Addresses subscribed to the alert topic (each confirms by the link SNS sends).
+    emails: tuple[str, ...]
+    # None: no SES mail.
+    mail: AlertMail | None
+
+
+@dataclass(frozen=True)
+class Operations:
+    """What every stack runs to operate its account: schedules, scheduler and alerts."""
+
+    # By name; the deployment's `schedule` is one of them whenever any are given.
+    schedules: tuple[Schedule, ...]
+    # None: this account's compute is not stopped out of hours.
+    scheduler: SchedulerSettings | None
+    alerts: AlertSettings
+
+    def schedule(self, name: str) -> Schedule:
+        """The schedule called `name` (parse checked the deployment's exists)."""
+        return next(s for s in self.schedules if s.name == name)
+
+
+@dataclass(frozen=True)
+class FreshnessSettings:
+    """The check that alerts when a dataset has had no successful load for too long."""
+
+    # An EventBridge Scheduler expression, in the hub schedule's timezone.
+    expression: str
+    # Working hours (of the hub's schedule) a dataset may go without a load.
+    window_hours: int
+    # Per-dataset windows (`<platform>/<dataset>` -> hours; 0: not watched).
+    datasets: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
 class PlatformLink:
     """The hub's view of one source platform."""
 
@@ -109,8 +172,11 @@ class HubConfig:
     database: ReportingDatabase
     loader: LoaderSettings
     platforms: tuple[PlatformLink, ...]
+    operations: Operations
     # None: no extractor (nothing is pulled from the replicas).
     extractor: ExtractorSettings | None = None
+    # None: no freshness check.
+    freshness: FreshnessSettings | None = None
 
     @property
     def attached_platforms(self) -> tuple[PlatformLink, ...]:
@@ -197,6 +263,7 @@ class SpokeConfig:
     platform: SourcePlatformSettings
     # None: the platform streams no table.
     change_streams: ChangeStreams | None
+    operations: Operations
 
 
 StackConfig = HubConfig | SpokeConfig

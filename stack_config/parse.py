@@ -30,6 +30,8 @@ from stack_config.model import (
     StreamedTable,
     StreamFunctions,
 )
+from stack_config.operations import freshness, operations
+from stack_config.retention import log_retention
 from stack_config.section import Section
 
 ROLES = ("hub", "spoke")
@@ -90,7 +92,9 @@ def _hub(top: Section, deployment: Deployment) -> HubConfig:
         database=_reporting_database(top.section("reportingDatabase")),
         loader=_loader(top.section("loader")),
         platforms=platforms,
+        operations=operations(top, deployment, hub=True),
         extractor=_extractor(top.section("extractor", default={})),
+        freshness=freshness(top.section("freshness", default={})),
     )
 
 
@@ -175,33 +179,6 @@ def _reporting_database(section: Section) -> ReportingDatabase:
     return database
 
 
-# CloudWatch Logs accepts only these retention periods.
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-
-
 def _loader(section: Section) -> LoaderSettings:
     loader = LoaderSettings(
         architecture=section.text(
@@ -213,19 +190,10 @@ def _loader(section: Section) -> LoaderSettings:
         powertools_layer_arn=section.text("powertoolsLayerArn", check=checks.layer_arn),
         odbc_layer_arn=section.text("odbcLayerArn", check=checks.layer_arn),
         database_name=section.text("databaseName", default="reporting", check=checks.sql_name),
-        log_retention_days=_log_retention(section),
+        log_retention_days=log_retention(section),
     )
     section.finish()
     return loader
-
-
-def _log_retention(section: Section) -> int:
-    days = section.integer("logRetentionDays", 1, 3653, default=90)
-    if days not in LOG_RETENTION_DAYS:
-        raise section.error(
-            "logRetentionDays", f"must be one CloudWatch Logs offers: {LOG_RETENTION_DAYS}"
-        )
-    return days
 
 
 def _extractor(section: Section) -> ExtractorSettings | None:
@@ -245,7 +213,7 @@ def _extractor(section: Section) -> ExtractorSettings | None:
         powertools_layer_arn=section.text("powertoolsLayerArn", check=checks.layer_arn),
         odbc_layer_arn=section.text("odbcLayerArn", check=checks.layer_arn),
         overlap_seconds=section.integer("overlapSeconds", 0, 86400, default=300),
-        log_retention_days=_log_retention(section),
+        log_retention_days=log_retention(section),
     )
     section.finish()
     return extractor
@@ -273,6 +241,7 @@ def _spoke(top: Section, deployment: Deployment) -> SpokeConfig:
         hub_stack=hub_stack,
         platform=platform,
         change_streams=change_streams,
+        operations=operations(top, deployment, hub=False),
     )
 
 
@@ -347,7 +316,7 @@ def _stream_functions(section: Section) -> StreamFunctions:
         memory_mb=section.integer("memoryMb", 128, 10240, default=256),
         timeout_seconds=section.integer("timeoutSeconds", 10, 900, default=120),
         powertools_layer_arn=section.text("powertoolsLayerArn", check=checks.layer_arn),
-        log_retention_days=_log_retention(section),
+        log_retention_days=log_retention(section),
         # Lambda reads up to 10,000 records per batch from DynamoDB Streams and Kinesis.
         batch_size=section.integer("batchSize", 1, 10000, default=100),
         maximum_retry_attempts=section.integer("maximumRetryAttempts", 0, 10000, default=5),

@@ -94,6 +94,13 @@ class Section:
     def section(self, key: str, default: Mapping[str, Any] = _MISSING) -> Section:
         return Section(self._get(key, default), (*self.path, key))
 
+    def switchable_section(self, key: str, default: Mapping[str, Any]) -> Section | None:
+        """A mapping that `false` turns off (None), `default` when not written."""
+        value = self._get(key, default)
+        if value is False or value == "false":
+            return None
+        return Section(value, (*self.path, key))
+
     def sections(
         self, key: str, default: list[Any] = _MISSING, min_items: int = 1
     ) -> list[Section]:

@@ -31,9 +31,12 @@ def metric_alarm(
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
     threshold: float = 0,
+    below: bool = False,
+    periods: int = 1,
 ) -> aws.cloudwatch.MetricAlarm:
-    """Alarm when the metric rises above `threshold` (by default: any non-zero value) over one
-    period; no data is not a breach (an idle pipeline is healthy)."""
+    """Alarm when the metric rises above `threshold` (by default: any non-zero value), or falls
+    below it with `below`, for `periods` periods in a row; no data is not a breach (an idle
+    pipeline, or a database stopped out of hours, is healthy)."""
     return aws.cloudwatch.MetricAlarm(
         name,
         alarm_description=description,
@@ -42,9 +45,9 @@ def metric_alarm(
         dimensions=metric.dimensions,
         statistic=metric.statistic,
         period=PERIOD_SECONDS,
-        evaluation_periods=1,
+        evaluation_periods=periods,
         threshold=threshold,
-        comparison_operator="GreaterThanThreshold",
+        comparison_operator="LessThanThreshold" if below else "GreaterThanThreshold",
         treat_missing_data="notBreaching",
         alarm_actions=[topic_arn],
         ok_actions=[topic_arn],

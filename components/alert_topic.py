@@ -15,10 +15,13 @@ class AlertTopicArgs:
     account_id: str
     key_arn: pulumi.Input[str]
     tags: dict[str, str]
+    # Addresses subscribed by email; each confirms through the link SNS sends it.
+    emails: tuple[str, ...] = ()
 
 
 class AlertTopic(pulumi.ComponentResource):
-    """An SNS topic that this account's principals and CloudWatch alarms publish to."""
+    """An SNS topic that this account's principals and CloudWatch alarms publish to, and the
+    people subscribed to it by email."""
 
     arn: pulumi.Output[str]
 
@@ -40,5 +43,13 @@ class AlertTopic(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        for index, address in enumerate(args.emails):
+            aws.sns.TopicSubscription(
+                f"{name}-email-{index}",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=address,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.arn = topic.arn
         self.register_outputs({"arn": self.arn})

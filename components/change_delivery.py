@@ -167,6 +167,22 @@ class ChangeDelivery(pulumi.ComponentResource):
             opts=child,
             threshold=settings.firehose_buffer_seconds + DELIVERY_GRACE_SECONDS,
         )
+        metric_alarm(
+            f"{name}-delivery-failing",
+            description=f"Firehose {resource_name} fails to put objects into the staging bucket",
+            metric=Metric(
+                "AWS/Firehose",
+                "DeliveryToS3.Success",
+                "Minimum",
+                {"DeliveryStreamName": delivery.name},
+            ),
+            topic_arn=args.alert_topic_arn,
+            tags=args.tags,
+            opts=child,
+            # The share of successful puts: anything under 1 is a failed put.
+            threshold=1,
+            below=True,
+        )
         if native:
             # Nothing else watches the stream: Firehose falling behind shows here.
             metric_alarm(

@@ -17,7 +17,6 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Metric, metric_alarm
-from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.change_delivery import (
     ERRORS_PREFIX,
     SOURCE_PREFIXES,
@@ -70,6 +69,8 @@ class ChangeStreamPipelineArgs:
     # Looks the platform's tables up in its own account.
     provider: aws.Provider
     tags: dict[str, str]
+    # The platform account's alert topic.
+    alert_topic_arn: pulumi.Input[str]
 
 
 class ChangeStreamPipeline(pulumi.ComponentResource):
@@ -90,7 +91,7 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
         key = ServiceKey(
             f"{name}-key",
             ServiceKeyArgs(
-                "Change streams: Kinesis, Firehose, staging objects, queues, logs and alerts",
+                "Change streams: Kinesis, Firehose, staging objects, queues and logs",
                 operations_key_policy(
                     args.account_id, args.region, ("firehose", "kinesis", "s3", "sns", "sqs")
                 ),
@@ -99,10 +100,7 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
             opts=child,
         )
         self._key_arn = key.arn
-        alerts = AlertTopic(
-            f"{name}-alerts", AlertTopicArgs(args.account_id, key.arn, args.tags), opts=child
-        )
-        self._alert_topic_arn = alerts.arn
+        self._alert_topic_arn = args.alert_topic_arn
         staging = SecureBucket(
             f"{name}-staging",
             SecureBucketArgs(
@@ -126,7 +124,7 @@ class ChangeStreamPipeline(pulumi.ComponentResource):
                     account_id=args.account_id,
                     bucket_arn=staging.arn,
                     key_arn=key.arn,
-                    alert_topic_arn=alerts.arn,
+                    alert_topic_arn=args.alert_topic_arn,
                     tags=args.tags,
                 ),
                 opts=child,

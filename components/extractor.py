@@ -18,18 +18,14 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.dataset_catalog import catalog_assets
-from components.extractor_policies import (
-    ExtractorGrants,
-    extractor_policy,
-    scheduler_policy,
-)
+from components.extractor_policies import ExtractorGrants, extractor_policy
 from components.lambda_function import (
     ODBC_LAYER_ENVIRONMENT,
     FunctionSpec,
     LambdaFunction,
     LambdaFunctionArgs,
 )
-from components.policy_documents import service_trust_policy
+from components.scheduled_invocation import Invocation, invoke_on_schedule
 from components.security_rules import HTTPS, tcp_rule
 from contract import PlatformOutputs
 from functions.catalog import Catalog, Dataset
@@ -206,49 +202,22 @@ class Extractor(pulumi.ComponentResource):
             destination_config={"on_failure": {"destination": function.failure_queue_arn}},
             opts=child,
         )
-        self._schedule(name, args, function)
+        invoke_on_schedule(
+            name,
+            function,
+            Invocation(
+                schedule_name=f"reporting-{args.environment}-extracts",
+                expression=settings.schedule,
+                timezone=settings.timezone,
+                maximum_event_age_seconds=MAXIMUM_EVENT_AGE_SECONDS,
+                account_id=args.account_id,
+                queue_key_arn=args.operations_key_arn,
+                tags=args.tags,
+            ),
+            parent=self,
+        )
         self.function_arn = function.function_arn
         self.register_outputs({"function_arn": self.function_arn})
-
-    def _schedule(self, name: str, args: ExtractorArgs, function: LambdaFunction) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
-            f"{name}-schedule-role",
-            assume_role_policy=pulumi.Output.json_dumps(
-                service_trust_policy("scheduler", args.account_id)
-            ),
-            tags=args.tags,
-            opts=child,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{name}-schedule-policy",
-            role=role.id,
-            policy=pulumi.Output.json_dumps(
-                pulumi.Output.all(
-                    function.function_arn, function.failure_queue_arn, args.operations_key_arn
-                ).apply(lambda arns: scheduler_policy(*arns))
-            ),
-            opts=child,
-        )
-        aws.scheduler.Schedule(
-            f"{name}-schedule",
-            name=f"reporting-{args.environment}-extracts",
-            schedule_expression=args.settings.schedule,
-            schedule_expression_timezone=args.settings.timezone,
-            flexible_time_window={"mode": "OFF"},
-            target={
-                "arn": function.function_arn,
-                "role_arn": role.arn,
-                "input": json.dumps({"source": "schedule"}),
-                "retry_policy": {
-                    "maximum_event_age_in_seconds": MAXIMUM_EVENT_AGE_SECONDS,
-                    "maximum_retry_attempts": 2,
-                },
-                "dead_letter_config": {"arn": function.failure_queue_arn},
-            },
-            # The role must allow the invocation before the first one.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
-        )
 
 
 def extracted_datasets(catalog: Catalog, platform: str) -> list[Dataset]:

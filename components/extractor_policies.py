@@ -88,27 +88,3 @@ def extractor_policy(grants: ExtractorGrants) -> Document:
         write_own_logs(grants.log_group_arn),
         RUN_INSIDE_THE_VPC,
     )
-
-
-def scheduler_policy(function_arn: str, queue_arn: str, queue_key_arn: str) -> Document:
-    """Invoke the one function; park an invocation it could not deliver in its failure queue."""
-    return policy_document(
-        {
-            "Sid": "InvokeTheExtractor",
-            "Effect": "Allow",
-            "Action": "lambda:InvokeFunction",
-            "Resource": function_arn,
-        },
-        {
-            "Sid": "DeadLetterUndeliveredRuns",
-            "Effect": "Allow",
-            "Action": "sqs:SendMessage",
-            "Resource": queue_arn,
-        },
-        {
-            "Sid": "EncryptIntoTheQueue",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": queue_key_arn,
-        },
-    )

@@ -1,6 +1,6 @@
 """A Lambda function with what every one of ours has: a role only Lambda can assume for this
 account with one least-privilege policy, an encrypted log group, an encrypted TLS-only failure
-queue, and alarms on its errors and on that queue.
+queue, and alarms on its errors, its throttles and that queue.
 
 The failure queue receives what the function gives up on: an event source mapping's on-failure
 record (the shard and sequence range of a batch), an asynchronous event after its retries, or a
@@ -42,6 +42,9 @@ class FunctionSpec:
     vpc_config: dict[str, pulumi.Input] | None = None
     # The function parks poison records in its failure queue itself (DEAD_LETTER_QUEUE_URL).
     parks_poison: bool = False
+    # Third-party packages the runtime lacks, bundled from this environment (import name ->
+    # distribution name); pure Python only.
+    vendored: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ class LambdaFunction(pulumi.ComponentResource):
             runtime=RUNTIME,
             handler=spec.handler,
             architectures=[args.architecture],
-            code=function_archive(spec.packages, spec.code_assets),
+            code=function_archive(spec.packages, spec.code_assets, spec.vendored),
             layers=args.layer_arns,
             memory_size=args.memory_mb,
             timeout=args.timeout_seconds,
@@ -144,6 +147,14 @@ class LambdaFunction(pulumi.ComponentResource):
             f"{name}-errors",
             description=f"{spec.description}: invocations failed",
             metric=Metric("AWS/Lambda", "Errors", "Sum", {"FunctionName": function.name}),
+            topic_arn=args.alert_topic_arn,
+            tags=args.tags,
+            opts=child,
+        )
+        metric_alarm(
+            f"{name}-throttles",
+            description=f"{spec.description}: invocations throttled (concurrency exhausted)",
+            metric=Metric("AWS/Lambda", "Throttles", "Sum", {"FunctionName": function.name}),
             topic_arn=args.alert_topic_arn,
             tags=args.tags,
             opts=child,

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Metric, metric_alarm
+from components.instance_scheduler import HOLIDAY_PACKAGES
 from components.lambda_function import (
     ODBC_LAYER_ENVIRONMENT,
     FunctionSpec,
@@ -29,7 +30,7 @@ MERGE_FAILED_PATTERN = '{ $.level = "ERROR" && $.message = "landing object loade
 METRIC_NAMESPACE = "Reporting"
 MERGE_FAILURES_METRIC = "LoaderMergeFailures"
 # The function's own package and the shared code it imports.
-LOADER_PACKAGES = ["functions.loader", "functions.catalog"]
+LOADER_PACKAGES = ["functions.loader", "functions.catalog", "functions.scheduler"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class LandingLoaderArgs:
     operations_key_arn: pulumi.Input[str]
     code_assets: dict[str, pulumi.Asset]
     tags: dict[str, str]
+    # The database's out-of-hours schedule (JSON): a failed connection while it is stopped
+    # leaves the file for the incoming sweeper instead of failing.
+    database_schedule: str
 
 
 class LandingLoader(pulumi.ComponentResource):
@@ -60,6 +64,7 @@ class LandingLoader(pulumi.ComponentResource):
     trigger."""
 
     function_arn: pulumi.Output[str]
+    function_name: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: LandingLoaderArgs, opts: pulumi.ResourceOptions | None = None
@@ -88,6 +93,7 @@ class LandingLoader(pulumi.ComponentResource):
                     description="Landing loader",
                     handler=HANDLER,
                     packages=LOADER_PACKAGES,
+                    vendored=HOLIDAY_PACKAGES,
                     environment={
                         "LANDING_BUCKET": args.bucket_name,
                         "DATABASE_HOST": args.database_address,
@@ -95,6 +101,7 @@ class LandingLoader(pulumi.ComponentResource):
                         "DATABASE_NAME": settings.database_name,
                         "DATABASE_SECRET_ARN": args.database_secret_arn,
                         "ALERT_TOPIC_ARN": args.alert_topic_arn,
+                        "DATABASE_SCHEDULE": args.database_schedule,
                         "POWERTOOLS_SERVICE_NAME": "landing-loader",
                         **ODBC_LAYER_ENVIRONMENT,
                     },
@@ -164,4 +171,7 @@ class LandingLoader(pulumi.ComponentResource):
             parent=self,
         )
         self.function_arn = function.function_arn
-        self.register_outputs({"function_arn": self.function_arn})
+        self.function_name = function.function_name
+        self.register_outputs(
+            {"function_arn": self.function_arn, "function_name": self.function_name}
+        )

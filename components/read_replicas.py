@@ -8,10 +8,15 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import Metric, metric_alarm
 from components.policy_documents import deny_promote_policy
 from components.rds_settings import replica_parameters
 from components.security_rules import replica_ingress
 from stack_config import ReplicaSource
+
+# Extracts read past a watermark with an overlap of minutes: a replica further behind than this
+# delays the reporting data noticeably.
+REPLICA_LAG_ALARM_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,7 @@ class ReadReplicasArgs:
     deletion_protection: bool
     tags: dict[str, str]
     compute_tags: dict[str, str]
+    alert_topic_arn: pulumi.Input[str]
 
 
 class ReadReplicas(pulumi.ComponentResource):
@@ -65,6 +71,23 @@ class ReadReplicas(pulumi.ComponentResource):
             self._replica(name, database, args, security_group.id, subnet_group.name)
             for database in args.databases
         ]
+        for database, replica in zip(args.databases, replicas, strict=True):
+            metric_alarm(
+                f"{name}-{database.name}-lag",
+                description=f"{args.platform} {database.name} replica more than "
+                f"{REPLICA_LAG_ALARM_SECONDS // 60} minutes behind its source for 15 minutes",
+                metric=Metric(
+                    "AWS/RDS",
+                    "ReplicaLag",
+                    "Maximum",
+                    {"DBInstanceIdentifier": replica.identifier},
+                ),
+                topic_arn=args.alert_topic_arn,
+                tags=args.tags,
+                opts=child,
+                threshold=REPLICA_LAG_ALARM_SECONDS,
+                periods=3,
+            )
         guard = aws.iam.Policy(
             f"{name}-deny-promote",
             description=f"Denies promoting the {args.platform} reporting replicas",

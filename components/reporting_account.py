@@ -13,9 +13,18 @@ from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.copier_checks import copier_problems
 from components.dataset_catalog import catalog_assets, project_catalog
 from components.extractor import Extractor, ExtractorArgs
+from components.freshness_check import FreshnessCheck, FreshnessCheckArgs, freshness_windows
 from components.hub_network import HubNetwork, HubNetworkArgs
-from components.landing_loader import ARCHIVE_PREFIX, LandingLoader, LandingLoaderArgs
+from components.incoming_sweeper import IncomingSweeper, IncomingSweeperArgs
+from components.instance_scheduler import schedule_environment
+from components.landing_loader import (
+    ARCHIVE_PREFIX,
+    INCOMING_PREFIX,
+    LandingLoader,
+    LandingLoaderArgs,
+)
 from components.network_plan import hub_subnets, tier_cidrs
+from components.operations import AccountOperationsArgs, account_operations
 from components.peering_acceptance import PeeringAcceptance, PeeringAcceptanceArgs
 from components.peering_checks import PeeringRequest, ReportedPlatform, peering_problems
 from components.policy_documents import operations_key_policy, service_key_policy
@@ -106,11 +115,14 @@ class ReportingAccount(pulumi.ComponentResource):
             ),
             opts=in_account,
         )
+        operations = config.operations
         alerts = AlertTopic(
             f"{name}-alerts",
-            AlertTopicArgs(account.account_id, operations_key.arn, tags),
+            AlertTopicArgs(account.account_id, operations_key.arn, tags, operations.alerts.emails),
             opts=in_account,
         )
+        prefix = f"reporting-{deployment.environment}"
+        database_schedule = operations.schedule(deployment.schedule)
         landing = SecureBucket(
             f"{name}-landing",
             SecureBucketArgs(
@@ -140,10 +152,11 @@ class ReportingAccount(pulumi.ComponentResource):
                 key_arn=database_key.arn,
                 tags=tags,
                 compute_tags=compute_tags(deployment, HUB_PLATFORM),
+                alert_topic_arn=alerts.arn,
             ),
             opts=in_account,
         )
-        LandingLoader(
+        loader = LandingLoader(
             f"{name}-loader",
             LandingLoaderArgs(
                 function_name=f"reporting-{deployment.environment}-landing-loader",
@@ -165,9 +178,62 @@ class ReportingAccount(pulumi.ComponentResource):
                 operations_key_arn=operations_key.arn,
                 code_assets=catalog_assets(),
                 tags=tags,
+                database_schedule=schedule_environment(database_schedule),
             ),
             opts=in_account,
         )
+        account_operations(
+            name,
+            AccountOperationsArgs(
+                operations, deployment, prefix, alerts.arn, operations_key.arn, tags
+            ),
+            in_account,
+        )
+        IncomingSweeper(
+            f"{name}-sweeper",
+            IncomingSweeperArgs(
+                loader=config.loader,
+                schedule=database_schedule,
+                resource_prefix=prefix,
+                account_id=account.account_id,
+                bucket_name=landing.bucket_name,
+                bucket_arn=landing.arn,
+                prefix=INCOMING_PREFIX,
+                loader_function_name=loader.function_name,
+                loader_function_arn=loader.function_arn,
+                alert_topic_arn=alerts.arn,
+                operations_key_arn=operations_key.arn,
+                tags=tags,
+            ),
+            opts=in_account,
+        )
+        if config.freshness:
+            FreshnessCheck(
+                f"{name}-freshness",
+                FreshnessCheckArgs(
+                    settings=config.freshness,
+                    loader=config.loader,
+                    windows=freshness_windows(
+                        config.freshness, _loaded_datasets(config.attached_platforms)
+                    ),
+                    schedule=database_schedule,
+                    resource_prefix=prefix,
+                    account_id=account.account_id,
+                    database_address=database.address,
+                    database_port=SQLSERVER_PORT,
+                    database_secret_arn=database.master_secret_arn,
+                    database_key_arn=database_key.arn,
+                    vpc_id=network.vpc_id,
+                    subnet_ids=network.subnet_ids["app"],
+                    database_cidrs=tier_cidrs(subnets, "data"),
+                    endpoints_security_group_id=network.endpoints_security_group_id,
+                    alert_topic_arn=alerts.arn,
+                    operations_key_arn=operations_key.arn,
+                    code_assets=catalog_assets(),
+                    tags=tags,
+                ),
+                opts=in_account,
+            )
         replica_clients = aws.ec2.SecurityGroup(
             f"{name}-replica-clients-sg",
             description="Hub compute that reads the source replicas over peering",
@@ -237,6 +303,12 @@ class ReportingAccount(pulumi.ComponentResource):
                 "replica_clients_security_group_id": self.replica_clients_security_group_id,
             }
         )
+
+
+def _loaded_datasets(links: tuple[PlatformLink, ...]) -> list[str]:
+    """`<platform>/<dataset>` of every catalog dataset of the attached platforms."""
+    attached = {link.name for link in links}
+    return [d.qualified_name for d in project_catalog().datasets if d.platform in attached]
 
 
 def _landing_writers(

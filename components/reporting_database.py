@@ -8,11 +8,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import Metric, metric_alarm
 from components.rds_settings import tls_only_parameters
 from components.security_rules import tcp_rule
 from stack_config import ReportingDatabase as DatabaseSettings
 
 SQLSERVER_PORT = 1433
+CPU_ALARM_PERCENT = 80
 MASTER_USERNAME = "reporting_admin"
 
 
@@ -25,6 +27,7 @@ class ReportingDatabaseArgs:
     key_arn: pulumi.Input[str]
     tags: dict[str, str]
     compute_tags: dict[str, str]
+    alert_topic_arn: pulumi.Input[str]
 
 
 class ReportingDatabase(pulumi.ComponentResource):
@@ -99,6 +102,29 @@ class ReportingDatabase(pulumi.ComponentResource):
             tags=args.compute_tags,
             opts=child,
         )
+        dimensions = {"DBInstanceIdentifier": instance.identifier}
+        metric_alarm(
+            f"{name}-cpu",
+            description="Reporting database CPU above 80% for 15 minutes: queries or loads "
+            "outgrow the instance class",
+            metric=Metric("AWS/RDS", "CPUUtilization", "Average", dimensions),
+            topic_arn=args.alert_topic_arn,
+            tags=args.tags,
+            opts=child,
+            threshold=CPU_ALARM_PERCENT,
+            periods=3,
+        )
+        metric_alarm(
+            f"{name}-free-storage",
+            description="Reporting database free storage below 10% of its allocated storage: "
+            "storage autoscaling is at its maximum or cannot keep up",
+            metric=Metric("AWS/RDS", "FreeStorageSpace", "Minimum", dimensions),
+            topic_arn=args.alert_topic_arn,
+            tags=args.tags,
+            opts=child,
+            threshold=free_storage_threshold_bytes(settings.allocated_storage_gb),
+            below=True,
+        )
         self.address = instance.address
         self.port = instance.port
         self.master_secret_arn = instance.master_user_secrets.apply(
@@ -113,3 +139,8 @@ class ReportingDatabase(pulumi.ComponentResource):
                 "security_group_id": self.security_group_id,
             }
         )
+
+
+def free_storage_threshold_bytes(allocated_gb: int) -> int:
+    """10% of the allocated storage, in bytes (FreeStorageSpace's unit)."""
+    return allocated_gb * 1024**3 // 10

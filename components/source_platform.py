@@ -1,6 +1,6 @@
 """A spoke: one source platform's replica subnets, read replicas, promote guard, its side of the
-peering with the reporting account and, when configured, its change streams (Example 2), all in
-the platform's own account."""
+peering with the reporting account, its alert topic and, when configured, its change streams
+(Example 2) and out-of-hours scheduler, all in the platform's own account."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from dataclasses import dataclass
 import pulumi
 
 from components.account_provider import account_provider
+from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.change_stream_pipeline import ChangeStreamPipeline, ChangeStreamPipelineArgs
+from components.operations import AccountOperationsArgs, account_operations
+from components.policy_documents import operations_key_policy
 from components.read_replicas import ReadReplicas, ReadReplicasArgs
 from components.replica_network import ReplicaNetwork, ReplicaNetworkArgs
+from components.service_key import ServiceKey, ServiceKeyArgs
 from components.tags import base_tags, compute_tags
 from contract import HubOutputs, PlatformOutputs
 from stack_config import SpokeConfig
@@ -38,6 +42,38 @@ class SourcePlatform(pulumi.ComponentResource):
         in_account = pulumi.ResourceOptions(parent=self, providers=[provider])
         tags = base_tags(deployment, settings.name)
 
+        account = deployment.account
+        operations_key = ServiceKey(
+            f"{name}-operations",
+            ServiceKeyArgs(
+                "Alert topic, failure queues and function logs",
+                operations_key_policy(account.account_id, account.region),
+                tags,
+            ),
+            opts=in_account,
+        )
+        alerts = AlertTopic(
+            f"{name}-alerts",
+            AlertTopicArgs(
+                account.account_id,
+                operations_key.arn,
+                tags,
+                args.config.operations.alerts.emails,
+            ),
+            opts=in_account,
+        )
+        account_operations(
+            name,
+            AccountOperationsArgs(
+                args.config.operations,
+                deployment,
+                f"reporting-{deployment.environment}-{settings.name}",
+                alerts.arn,
+                operations_key.arn,
+                tags,
+            ),
+            in_account,
+        )
         network = ReplicaNetwork(
             f"{name}-replica-net", ReplicaNetworkArgs(settings, args.hub, tags), opts=in_account
         )
@@ -55,6 +91,7 @@ class SourcePlatform(pulumi.ComponentResource):
                 deletion_protection=deployment.environment == "prod",
                 tags=tags,
                 compute_tags=compute_tags(deployment, settings.name),
+                alert_topic_arn=alerts.arn,
             ),
             opts=in_account,
         )
@@ -76,6 +113,7 @@ class SourcePlatform(pulumi.ComponentResource):
                     route_table_id=network.route_table_id,
                     provider=provider,
                     tags=tags,
+                    alert_topic_arn=alerts.arn,
                 ),
                 opts=in_account,
             )

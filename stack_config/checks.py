@@ -194,6 +194,8 @@ def sqlserver_version(value: str) -> str:
             f"or an exact one such as 16.00.4165.4.v1; got '{value}'"
         )
     return value
+
+
 rate_expression = matching(
     re.compile(r"rate\(\d+ (minute|minutes|hour|hours)\)"), "a rate such as rate(5 minutes)"
 )

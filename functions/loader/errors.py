@@ -1,4 +1,5 @@
-"""The two ways a load can fail: the file's fault, or the database's."""
+"""The two ways a load can fail: the file's fault, or the database's (which may just be
+stopped out of hours)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,8 @@ class RejectedFileError(Exception):
 
 class DatabaseUnavailableError(Exception):
     """The database could not be reached: the file stays in `incoming/` and the event is retried."""
+
+
+class DatabaseStoppedError(DatabaseUnavailableError):
+    """The database could not be reached while its schedule has it stopped, or still starting:
+    not an outage. The file stays in `incoming/` for the incoming sweeper; the event succeeds."""

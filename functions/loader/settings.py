@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,24 @@ from functions.loader.database import (
     sqlserver_connection_string,
 )
 from functions.loader.dialects import DIALECTS
+from functions.loader.errors import DatabaseStoppedError, DatabaseUnavailableError
+from functions.scheduler.working_time import (
+    Schedule,
+    ScheduleError,
+    running_at,
+    schedule_from_dict,
+    stretch_start,
+)
 
 # Where the catalog sits in the command line's checkout.
 DEFAULT_CATALOG_DIR = Path(__file__).resolve().parents[2] / "datasets"
 # Below any sensible function timeout, so a dead server fails the invocation with a clear
 # error before Lambda kills it.
 DEFAULT_LOGIN_TIMEOUT_SECONDS = 10
+# RDS takes minutes to start a stopped instance (SQL Server often 10 or more) after the
+# scheduler asks at the schedule's start: until it has been running this long, a failed
+# connection is the start still under way, not an outage. The incoming sweeper waits as long.
+DATABASE_STARTUP_GRACE = timedelta(minutes=20)
 
 
 class SettingsError(ValueError):
@@ -40,6 +53,20 @@ class SqlServerSecret:
 
 
 @dataclass(frozen=True)
+class DatabaseHours:
+    """When the reporting database runs: its scheduler stops it outside `schedule`."""
+
+    schedule: Schedule
+
+    def may_be_stopped(self, at: datetime) -> bool:
+        """Whether at `at` (timezone-aware) the database is stopped, or started less than
+        DATABASE_STARTUP_GRACE ago."""
+        if not running_at(self.schedule, at):
+            return True
+        return at - stretch_start(self.schedule, at) < DATABASE_STARTUP_GRACE
+
+
+@dataclass(frozen=True)
 class LoaderSettings:
     """Everything the handler takes from its environment."""
 
@@ -49,10 +76,13 @@ class LoaderSettings:
     # Exactly one of the two: a URL or ODBC string, or the SQL Server secret.
     database_url: str | None
     sql_server: SqlServerSecret | None
+    # None: no DATABASE_SCHEDULE, the database is meant to be up at all hours.
+    database_hours: DatabaseHours | None
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> LoaderSettings:
-        """Reads ALERT_TOPIC_ARN, CATALOG_FILE, DATABASE_* (see docs/loader.md)."""
+        """Reads ALERT_TOPIC_ARN, CATALOG_FILE, DATABASE_* and DATABASE_SCHEDULE (optional)
+        (see docs/loader.md)."""
         url = environment.get("DATABASE_URL")
         secret_arn = environment.get("DATABASE_SECRET_ARN")
         if bool(url) == bool(secret_arn):
@@ -73,10 +103,39 @@ class LoaderSettings:
             ),
             database_url=url or None,
             sql_server=sql_server,
+            database_hours=_database_hours(environment),
         )
 
-    def database_opener(self, secrets: Callable[[], Any]) -> Callable[[], Database]:
-        """Opens the configured database; `secrets` makes a Secrets Manager client on demand."""
+    def database_opener(
+        self,
+        secrets: Callable[[], Any],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> Callable[[], Database]:
+        """Opens the configured database; `secrets` makes a Secrets Manager client on demand.
+
+        With a DATABASE_SCHEDULE, failing to connect while the schedule has the database
+        stopped or starting (at `clock()`) is DatabaseStoppedError.
+        """
+        opener = self._opener(secrets)
+        hours = self.database_hours
+        if hours is None:
+            return opener
+
+        def open_unless_stopped() -> Database:
+            try:
+                return opener()
+            except DatabaseUnavailableError as error:
+                now = clock()
+                if not hours.may_be_stopped(now):
+                    raise
+                raise DatabaseStoppedError(
+                    f"{error} (schedule '{hours.schedule.name}' has the database stopped or "
+                    f"starting at {now.astimezone(UTC):%Y-%m-%dT%H:%M}Z)"
+                ) from error
+
+        return open_unless_stopped
+
+    def _opener(self, secrets: Callable[[], Any]) -> Callable[[], Database]:
         if self.sql_server is None:
             assert self.database_url is not None
             target = parse_target(self.database_url)
@@ -94,6 +153,29 @@ class LoaderSettings:
             return connect(Target(DIALECTS["mssql"], address), self.login_timeout_seconds)
 
         return open_sql_server
+
+
+def _database_hours(environment: Mapping[str, str]) -> DatabaseHours | None:
+    """DATABASE_SCHEDULE: JSON, the schedule's name and its `schedule_to_dict` form."""
+    text = environment.get("DATABASE_SCHEDULE", "").strip()
+    if not text:
+        return None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SettingsError(
+            f"environment variable DATABASE_SCHEDULE is not JSON: {error}"
+        ) from None
+    if not isinstance(raw, dict):
+        raise SettingsError("environment variable DATABASE_SCHEDULE must be a JSON object")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise SettingsError('environment variable DATABASE_SCHEDULE needs a "name"')
+    try:
+        schedule = schedule_from_dict(name, {k: v for k, v in raw.items() if k != "name"})
+    except ScheduleError as problem:
+        raise SettingsError(f"environment variable DATABASE_SCHEDULE: {problem}") from None
+    return DatabaseHours(schedule)
 
 
 def _required(environment: Mapping[str, str], name: str) -> str:

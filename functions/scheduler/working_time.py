@@ -83,7 +83,9 @@ def running_hours(schedule: Schedule, start: datetime, stop: datetime) -> float:
     """Hours between `start` and `stop` during which the schedule runs."""
     seconds = sum(
         (min(i.stop, stop) - max(i.start, start)).total_seconds()
-        for i in _merged(_intervals(schedule, _local_date(schedule, start), _local_date(schedule, stop)))
+        for i in _merged(
+            _intervals(schedule, _local_date(schedule, start), _local_date(schedule, stop))
+        )
         if i.stop > start and i.start < stop
     )
     return seconds / 3600
@@ -99,7 +101,9 @@ def holiday_name(schedule: Schedule, day: date) -> str | None:
 
 def _intervals_around(schedule: Schedule, at: datetime) -> list[Interval]:
     today = _local_date(schedule, at)
-    return _merged(_intervals(schedule, today - timedelta(days=LOOKBACK_DAYS), today + timedelta(1)))
+    return _merged(
+        _intervals(schedule, today - timedelta(days=LOOKBACK_DAYS), today + timedelta(1))
+    )
 
 
 def _intervals(schedule: Schedule, first: date, last: date) -> Iterator[Interval]:
@@ -137,7 +141,7 @@ def _local_date(schedule: Schedule, at: datetime) -> date:
 @cache
 def _holidays(country: str, subdivision: str | None, year: int) -> Mapping[date, str]:
     # Imported here: the library loads every country's rules (~0.1 s), needed only with holidays.
-    import holidays
+    import holidays  # noqa: PLC0415
 
     return dict(holidays.country_holidays(country, subdiv=subdivision, years=year))
 
@@ -241,7 +245,7 @@ def _period(raw: Mapping[str, Any]) -> Period:
 
 def check_region(region: HolidayRegion) -> HolidayRegion:
     """The region, if the holidays library knows its country and subdivision."""
-    import holidays
+    import holidays  # noqa: PLC0415
 
     supported = holidays.list_supported_countries()
     if region.country not in supported:

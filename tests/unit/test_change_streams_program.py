@@ -297,12 +297,14 @@ def test_alarms_watch_iterator_age_delivery_failures_errors_and_failure_queues(
     half_day_ms = 12 * 3600 * 1000
     assert alarms(lambda_run) == {
         ("AWS/Lambda", "Errors", 0),
+        ("AWS/Lambda", "Throttles", 0),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", 0),
         ("AWS/Lambda", "IteratorAge", half_day_ms),
         ("AWS/Firehose", "DeliveryToS3.DataFreshness", 60 + 900),
+        ("AWS/Firehose", "DeliveryToS3.Success", 1),
     }
     assert ("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", half_day_ms) in alarms(native_run)
-    topic = next(t for t in lambda_run.of_type("aws:sns/topic:Topic") if "streams" in t.name)
+    topic = lambda_run.one("aws:sns/topic:Topic")
     for alarm in lambda_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         if "-streams" in alarm.name:
             assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]

@@ -94,7 +94,11 @@ def test_the_extractor_runs_in_the_app_tier_reaching_replicas_s3_and_endpoints_o
 def test_the_schedule_invokes_the_extractor_as_configured(dev_hub):
     settings = parsed_config("dev").extractor
     function = _extractor(dev_hub)
-    schedule = dev_hub.one("aws:scheduler/schedule:Schedule")
+    (schedule,) = [
+        s
+        for s in dev_hub.of_type("aws:scheduler/schedule:Schedule")
+        if s.inputs["name"] == "reporting-dev-extracts"
+    ]
     (queue,) = [q for q in dev_hub.of_type("aws:sqs/queue:Queue") if q.parent == function.parent]
     assert schedule.inputs["scheduleExpression"] == settings.schedule
     assert schedule.inputs["scheduleExpressionTimezone"] == "Europe/London"
@@ -102,7 +106,9 @@ def test_the_schedule_invokes_the_extractor_as_configured(dev_hub):
     target = schedule.inputs["target"]
     assert target["arn"] == function.outputs["arn"]
     assert target["deadLetterConfig"] == {"arn": queue.outputs["arn"]}
-    (role,) = [r for r in dev_hub.of_type("aws:iam/role:Role") if r.name.endswith("schedule-role")]
+    (role,) = [
+        r for r in dev_hub.of_type("aws:iam/role:Role") if r.name.endswith("extractor-schedule-role")
+    ]
     (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "111100000001"}}

@@ -6,7 +6,7 @@ STACK ?= dev
 # Starts (or finds) the throwaway PostgreSQL cluster and exports its connection settings.
 POSTGRES := eval "$$(scripts/postgres.sh start)"
 
-.PHONY: setup demo test plan plan-all lint bench
+.PHONY: setup demo test plan plan-all cost lint bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ plan: setup
 ## plan-all: the resource tree of every stack file
 plan-all: setup
 	$(PY) -m offline.plan
+
+## cost: the monthly cost estimate of one stack and the share of compute hours its schedules
+## switch off, e.g. `make cost STACK=prod` (list prices from offline/cost/, no network)
+cost: setup
+	$(PY) -m offline.cost $(STACK)
 
 ## lint: ruff, lint and format
 lint: setup

@@ -17,6 +17,8 @@ SCHEDULER_TAG_PATTERN = "Scheduler*"
 
 
 def _failure_queue(queue_arn: str, key_arn: str) -> list[Document]:
+    """Park failures in the function's queue; the operations key encrypts it (and the alert
+    topic, for a function that publishes)."""
     return [
         {
             "Sid": "DeadLetter",
@@ -25,7 +27,7 @@ def _failure_queue(queue_arn: str, key_arn: str) -> list[Document]:
             "Resource": queue_arn,
         },
         {
-            "Sid": "UseTheOperationsKeyThroughSqs",
+            "Sid": "UseTheOperationsKey",
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": key_arn,

@@ -11,7 +11,7 @@ from functions.freshness.last_loads import last_successful_loads
 from functions.freshness.settings import FreshnessSettings
 from functions.freshness.staleness import alert_body, alert_subject, assess
 from functions.loader.database import Database
-from functions.scheduler.working_time import running_at
+from functions.loader.settings import DatabaseHours
 
 
 @dataclass
@@ -28,8 +28,10 @@ class FreshnessCheck:
         now = self.clock()
         schedule = self.settings.schedule
         summary: dict[str, Any] = {"schedule": schedule.name, "checked_at": now.isoformat()}
-        if not running_at(schedule, now):
-            # The database is stopped out of hours, and no hours count towards any window.
+        if DatabaseHours(schedule).may_be_stopped(now):
+            # Out of hours the database is stopped (and no hours count towards any window);
+            # in the first minutes of the schedule it may still be starting (the loader's
+            # grace): a failed connection then would be a false alarm.
             return {**summary, "status": "skipped", "datasets": [], "stale": []}
         # Opened per run and closed, not kept: the check runs a few times a day, and a kept
         # connection would outlive each evening's database stop.

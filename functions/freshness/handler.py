@@ -39,7 +39,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """Checks every watched dataset; returns (and logs) what it found."""
     summary = freshness_check().run()
     if summary["status"] == "skipped":
-        logger.info("freshness not checked: the schedule is not running", extra=summary)
+        logger.info("freshness not checked: the database is stopped or starting", extra=summary)
     elif summary["stale"]:
         logger.warning("stale datasets alerted", extra=summary)
     else:

@@ -4,8 +4,8 @@ Staleness counts only the working hours of the hub's schedule between a dataset'
 successful load and now: out of hours, at weekends and on public holidays the database and the
 loads are stopped, so nothing is expected to arrive. A dataset never loaded at all is stale on
 every run (reported "never loaded"): the check cannot know since when it has been missing, and a
-watched dataset is expected to be loading already (leave a new dataset out of WINDOWS until its
-first load).
+watched dataset is expected to be loading already (a new dataset is left unwatched, window 0 in
+the stack's `reporting:freshness` datasets, until its first load).
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ def alert_body(stale: Sequence[DatasetFreshness], schedule: Schedule, now: datet
     count = "1 dataset has" if len(stale) == 1 else f"{len(stale)} datasets have"
     lines = [
         f"{count} had no successful load for longer than allowed.",
-        f"Hours are working hours of schedule '{schedule.name}' ({schedule.timezone}): out of "
-        "hours, weekends and public holidays do not count.",
+        f"Hours are working hours of schedule '{schedule.name}' ({schedule.timezone}): the "
+        "time it is stopped does not count.",
         "",
     ]
     for result in stale:

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from functions.scheduler.working_time import Schedule, ScheduleError, schedule_from_dict
 
-# Longer than the loader's own attempts at a file: its timeout (300 s by default) three times
-# over (the first attempt and Lambda's two asynchronous retries, 1 and 2 minutes apart).
+# Longer than the loader's own attempts at a file: three of up to its timeout (300 s by default:
+# the first and Lambda's two asynchronous retries, 1 and 2 minutes apart), 18 minutes at most.
 DEFAULT_MINIMUM_AGE_MINUTES = 30
 
 

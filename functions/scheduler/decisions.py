@@ -1,14 +1,15 @@
 """What to do with one scheduled instance now: start, stop, nothing, or skip it for good.
 
 Pure: the instance's facts as described, its schedule and the time in; a decision and its
-reason out. The scheduler acts on transitions, not blindly: it records what it did in tags on
-the resource, and an instance a person started out of hours (running, although the scheduler
-stopped it during the current stopped stretch) is stopped again only when the schedule is
-`enforced`; otherwise it runs until the next stopped stretch. The same holds the other way for
-an instance stopped by hand in working time.
+reason out. The scheduler acts on changes of stretch, not blindly. In the first run of each
+running or stopped stretch it starts or stops the instance, or finds it already as the stretch
+wants it, and records which in tags on the instance. A later difference in the same stretch is
+a person's doing: an instance started by hand out of hours is stopped again only when the
+schedule is `enforced`, otherwise it runs until the next stopped stretch; and the same the
+other way round for an instance stopped by hand in working time.
 
-One exception: RDS starts a DB instance by itself after seven days stopped. A DB instance the
-scheduler stopped at least that long ago, in the current stretch, is stopped again whatever
+One exception: RDS starts a DB instance by itself after seven days stopped. A DB instance
+recorded as stopped at least that long ago, in the current stretch, is stopped again whatever
 `enforced` says; a person who started it in that time cannot be told apart from RDS.
 """
 
@@ -34,8 +35,13 @@ from functions.scheduler.working_time import (
 LAST_ACTION_TAG = "SchedulerLastAction"
 LAST_ACTION_AT_TAG = "SchedulerLastActionAt"
 REASON_TAG = "SchedulerReason"
+# SchedulerLastAction's values: what the scheduler did, or found already done.
 STARTED = "started"
 STOPPED = "stopped"
+FOUND_RUNNING = "found-running"
+FOUND_STOPPED = "found-stopped"
+_LEFT_RUNNING = frozenset({STARTED, FOUND_RUNNING})
+_LEFT_STOPPED = frozenset({STOPPED, FOUND_STOPPED})
 # EC2 Auto Scaling sets it on the instances of a group; the group starts and stops them.
 AUTO_SCALING_TAG = "aws:autoscaling:groupName"
 RDS_AUTO_START = timedelta(days=7)
@@ -62,16 +68,23 @@ class Decision:
     action: Action
     # Short text for logs and the SchedulerReason tag.
     reason: str
+    # The SchedulerLastAction to record once carried out (None: record nothing).
+    record: str | None = None
     # The resource's tag names a schedule the settings do not define (a typo, most likely).
     unknown_schedule: bool = False
 
 
 @dataclass(frozen=True)
 class LastAction:
-    """What the scheduler last did to a resource, read back from its tags."""
+    """What the scheduler last did to a resource or found done, read back from its tags."""
 
     action: str
     at: datetime
+
+    @property
+    def left_running(self) -> bool:
+        """Whether the scheduler left the resource running (started, or found it running)."""
+        return self.action in _LEFT_RUNNING
 
 
 def decide(resource: Resource, schedule: Schedule | None, now: datetime) -> Decision:
@@ -88,28 +101,33 @@ def decide(resource: Resource, schedule: Schedule | None, now: datetime) -> Deci
         return Decision(Action.NONE, f"waiting while {resource.state}")
     running = resource.state == RUNNING_STATE[resource.kind]
     wanted, why = _desired(resource, schedule, now)
-    if wanted == running:
-        return Decision(Action.NONE, why)
     last = last_action(resource.tags)
-    # The scheduler already acted in this stretch: whatever changed since was not its doing.
-    acted_in_stretch = last is not None and last.at >= stretch_start(schedule, now)
+    # What the scheduler recorded in this stretch; a difference since is a person's doing.
+    recorded = last if last is not None and last.at >= stretch_start(schedule, now) else None
+    if wanted == running:
+        if recorded is None:
+            found = FOUND_RUNNING if running else FOUND_STOPPED
+            return Decision(Action.NONE, f"{why}: already {resource.state}", record=found)
+        return Decision(Action.NONE, why)
     if wanted:
-        if acted_in_stretch and last is not None and last.action == STARTED:
+        if recorded is not None and recorded.left_running:
             if schedule.enforced:
                 return Decision(
-                    Action.START, f"{why}: stopped by hand and started again as enforced"
+                    Action.START, f"{why}: stopped by hand and started again as enforced", STARTED
                 )
             return Decision(
                 Action.NONE, f"{why}: stopped by hand so left stopped until the next start"
             )
-        return Decision(Action.START, why)
-    if acted_in_stretch and last is not None and last.action == STOPPED:
-        if resource.kind is Kind.RDS and now - last.at >= RDS_AUTO_START:
-            return Decision(Action.STOP, f"{why}: RDS restarted it after 7 days stopped")
+        return Decision(Action.START, why, STARTED)
+    if recorded is not None and not recorded.left_running:
+        if resource.kind is Kind.RDS and now - recorded.at >= RDS_AUTO_START:
+            return Decision(Action.STOP, f"{why}: RDS restarted it after 7 days stopped", STOPPED)
         if schedule.enforced:
-            return Decision(Action.STOP, f"{why}: started by hand and stopped again as enforced")
+            return Decision(
+                Action.STOP, f"{why}: started by hand and stopped again as enforced", STOPPED
+            )
         return Decision(Action.NONE, f"{why}: started by hand so left running until the next stop")
-    return Decision(Action.STOP, why)
+    return Decision(Action.STOP, why, STOPPED)
 
 
 def cannot_schedule(resource: Resource) -> str | None:
@@ -134,9 +152,9 @@ def cannot_schedule(resource: Resource) -> str | None:
 
 
 def last_action(tags: Mapping[str, str]) -> LastAction | None:
-    """The scheduler's last start or stop as its tags record it; None without readable tags."""
+    """The scheduler's last record in the tags; None without a readable one."""
     action = tags.get(LAST_ACTION_TAG)
-    if action not in (STARTED, STOPPED):
+    if action not in _LEFT_RUNNING | _LEFT_STOPPED:
         return None
     try:
         at = datetime.fromisoformat(tags.get(LAST_ACTION_AT_TAG, ""))
@@ -148,12 +166,12 @@ def last_action(tags: Mapping[str, str]) -> LastAction | None:
 
 
 def tags_after(resource: Resource, decision: Decision, now: datetime) -> dict[str, str]:
-    """The tags to write once `decision` is carried out: what was done, when and why after a
-    start or stop; after a skip only the reason, when it changed (not every run)."""
+    """The tags to write once `decision` is carried out: what was done or found, when and why;
+    after a skip only the reason, when it changed (not every run)."""
     reason = tag_value(decision.reason)
-    if decision.action is Action.START or decision.action is Action.STOP:
+    if decision.record is not None:
         return {
-            LAST_ACTION_TAG: STARTED if decision.action is Action.START else STOPPED,
+            LAST_ACTION_TAG: decision.record,
             LAST_ACTION_AT_TAG: now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             REASON_TAG: reason,
         }

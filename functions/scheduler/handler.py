@@ -34,8 +34,11 @@ METRIC_NAMES = {
 }
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "scheduler")
+# Schedule is the only dimension: an empty service keeps powertools from adding its `service`
+# one (from POWERTOOLS_SERVICE_NAME); the namespace is the scheduler's own.
 metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
+    service="",
 )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.scheduler.actions import ResourceActions
 from functions.scheduler.decisions import Action, decide, tags_after
@@ -79,18 +79,19 @@ class Scheduler:
         else:
             try:
                 self.actions.apply(resource, decision.action)
-            except ClientError as error:
-                # Say the instance changed state since it was described: the next run decides
-                # again from what it finds then.
+            except (ClientError, BotoCoreError) as error:
+                # Say the instance changed state since it was described (InvalidDBInstanceState):
+                # the next run decides again from what it finds then.
                 return {**result, "outcome": "error", "error": _described(error)}
             result["outcome"] = _DONE[decision.action]
         tags = {} if self.settings.dry_run else tags_after(resource, decision, now)
         if tags:
             try:
                 self.actions.write_tags(resource, tags)
-            except ClientError as error:
-                # The start or stop stands; without its tag, the next run may take a change by
-                # hand for the scheduler's own (and undo it as if the schedule were enforced).
+            except (ClientError, BotoCoreError) as error:
+                # The start or stop stands. Without its record the next run takes the stretch
+                # for a new one: a change by hand would be undone as if the schedule were
+                # enforced.
                 result["tag_error"] = _described(error)
         return result
 
@@ -99,6 +100,9 @@ def _counts(counter: Counter[str]) -> dict[str, int]:
     return {name: counter[name] for name in COUNTS}
 
 
-def _described(error: ClientError) -> str:
+def _described(error: ClientError | BotoCoreError) -> str:
+    """`Code: message` of an AWS error; the text of a client-side one (a timeout, say)."""
+    if isinstance(error, BotoCoreError):
+        return f"{type(error).__name__}: {error}"
     details = error.response.get("Error", {})
     return f"{details.get('Code', 'Error')}: {details.get('Message', str(error))}"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 END_OF_DAY = "24:00"
@@ -150,7 +150,13 @@ def schedule_from_dict(name: str, raw: Mapping[str, Any]) -> Schedule:
     """A schedule from its JSON form (`schedule_to_dict`); ScheduleError names the bad key."""
     try:
         zone = str(raw["timezone"])
-        ZoneInfo(zone)
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            # ZoneInfoNotFoundError is a KeyError: left alone it would read as a missing key.
+            raise ScheduleError(
+                f"schedule '{name}': timezone '{zone}' is not an IANA timezone"
+            ) from None
         periods = tuple(_period(item) for item in raw["periods"])
         if not periods:
             raise ScheduleError(f"schedule '{name}': periods must not be empty")

@@ -57,6 +57,7 @@ class PricingContext:
         self,
         resources: Sequence[RegisteredResource],
         settings: StackSettings,
+        *,
         prices: PriceTable,
         volumes: Volumes,
         period: Period,
@@ -95,17 +96,18 @@ class PricingContext:
     def engine_of_parameter_group(self, group_name: str | None) -> str | None:
         """The engine of the parameter group called `group_name` (postgres16 -> postgres)."""
         for group in self.of_type(PARAMETER_GROUP):
-            if group_name and group.outputs.get("name") == group_name and group.inputs.get("family"):
-                return _FAMILY_VERSION.sub("", group.inputs["family"])
+            family = group.inputs.get("family")
+            if group_name and family and group.outputs.get("name") == group_name:
+                return _FAMILY_VERSION.sub("", family)
         return None
 
-    def has_read_replicas(self, instance: RegisteredResource) -> bool:
-        """Whether another instance of the graph replicates `instance`."""
+    def read_replicas_of(self, instance: RegisteredResource) -> tuple[str, ...]:
+        """The instances of the graph that replicate `instance`, by name."""
         names = {instance.outputs.get(key) for key in ("identifier", "arn")} - {None}
-        return any(
-            other.inputs.get("replicateSourceDb") in names
+        return tuple(
+            other.name
             for other in self.of_type(RDS_INSTANCE)
-            if other.urn != instance.urn
+            if other.urn != instance.urn and other.inputs.get("replicateSourceDb") in names
         )
 
     def schedules_invoking(self, function: RegisteredResource) -> list[RegisteredResource]:

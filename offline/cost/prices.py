@@ -13,6 +13,7 @@ import yaml
 
 PRICE_TABLE = Path(__file__).resolve().parent / "prices-eu-west-2.yaml"
 CURRENCY = "USD"
+_PRICE_FIELDS = frozenset({"usd", "per", "unit", "source"})
 
 
 class PriceTableError(ValueError):
@@ -122,10 +123,10 @@ def _mapping(value: Any, key: str, fail) -> Mapping[str, Any]:
 
 
 def _leaves(tree: Mapping[str, Any], prefix: str, fail) -> Iterable[tuple[str, Mapping]]:
-    """(key path, entry) for every price: a mapping with `usd` ends a path."""
+    """(key path, entry) for every price: a mapping with a price's fields ends a path."""
     for part, value in tree.items():
         key = f"{prefix}{part}"
-        if isinstance(value, Mapping) and "usd" in value:
+        if isinstance(value, Mapping) and _PRICE_FIELDS & set(value):
             yield key, value
         else:
             yield from _leaves(_mapping(value, f"prices/{key}", fail), f"{key}/", fail)
@@ -133,9 +134,11 @@ def _leaves(tree: Mapping[str, Any], prefix: str, fail) -> Iterable[tuple[str, M
 
 def _price(key: str, entry: Mapping[str, Any], sources: Mapping[str, str], fail) -> Price:
     where = f"prices/{key}"
-    unknown = set(entry) - {"usd", "per", "unit", "source"}
+    unknown = set(entry) - _PRICE_FIELDS
     if unknown:
         raise fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
+    if "usd" not in entry:
+        raise fail(where, "has no usd")
     usd = entry["usd"]
     if isinstance(usd, bool) or not isinstance(usd, (int, float)) or usd < 0:
         raise fail(where, "usd must be a number >= 0")

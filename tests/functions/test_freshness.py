@@ -257,18 +257,30 @@ def test_stale_datasets_share_one_alert(rig) -> None:
     assert alert["message"].startswith("2 datasets have had no successful load")
 
 
-def test_out_of_hours_nothing_is_checked(aws, monkeypatch, lambda_context, tmp_path) -> None:
+@pytest.mark.parametrize(
+    "at",
+    [
+        pytest.param(london(2026, 11, 28, 12), id="saturday"),
+        pytest.param(london(2026, 11, 30, 7, 59), id="before-the-start"),
+        pytest.param(london(2026, 8, 31, 12), id="bank-holiday"),
+        # The loader's start-up grace: the database may still be starting.
+        pytest.param(london(2026, 11, 30, 8, 10), id="starting"),
+    ],
+)
+def test_while_the_database_is_stopped_nothing_is_checked(
+    at: datetime, aws, monkeypatch, lambda_context, tmp_path
+) -> None:
     # GIVEN a database that could not even be opened
     topic = alert_topic(aws)
     set_environment(monkeypatch, f"sqlite:///{tmp_path / 'missing' / 'x.db'}", topic.arn)
 
-    # WHEN the check runs on a Saturday
-    summary = run_check(london(2026, 11, 28, 12), lambda_context)
+    # WHEN the check runs out of hours, or in the loader's start-up grace
+    summary = run_check(at, lambda_context)
 
     # THEN it skips: no database, no alert
     assert summary == {
         "schedule": "office-hours",
-        "checked_at": "2026-11-28T12:00:00+00:00",
+        "checked_at": at.isoformat(),
         "status": "skipped",
         "datasets": [],
         "stale": [],

@@ -136,8 +136,8 @@ def test_body_lists_each_stale_dataset_in_utc_and_local_time() -> None:
 
     assert body.splitlines() == [
         "2 datasets have had no successful load for longer than allowed.",
-        "Hours are working hours of schedule 'office-hours' (Europe/London): out of hours, "
-        "weekends and public holidays do not count.",
+        "Hours are working hours of schedule 'office-hours' (Europe/London): the time it is "
+        "stopped does not count.",
         "",
         "maths/pupils",
         "  Last successful load: Fri 2026-08-28 16:00 UTC (Fri 2026-08-28 17:00 BST, "

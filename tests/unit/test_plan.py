@@ -37,7 +37,7 @@ def test_plan_shows_key_settings_as_written(estates):
     text = plan.render(estates["prod"].hub)
     assert (
         "engine=sqlserver-se" in text
-        and "multiAz=true" in text
+        and "multiAz=false" in text
         and "publiclyAccessible=false" in text
     )
     assert '"fromPort":1433' in text  # whole numbers, not the engine's doubles

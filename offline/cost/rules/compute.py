@@ -1,12 +1,18 @@
 """Compute that bills by the hour (RDS and EC2 instances) and the storage attached to it.
 
-Only compute that can be stopped runs on a schedule; AWS cannot stop an RDS read replica, an
-instance that has read replicas, or a SQL Server Multi-AZ instance, so those run every hour.
+Only compute the scheduler may stop runs on a schedule: its own `cannot_schedule` decides
+(AWS cannot stop an RDS read replica, an instance with read replicas, or SQL Server Multi-AZ),
+so the estimate and the scheduler never disagree. Everything else runs every hour.
 """
 
 from __future__ import annotations
 
+import re
+
 from components.tags import SCHEDULE_TAG
+from functions.scheduler.decisions import cannot_schedule
+from functions.scheduler.inventory import Kind, Resource
+from functions.scheduler.working_time import DAYS
 from offline.cost.context import PricingContext, RuleError
 from offline.cost.model import ComputeHours, LineItem, Pricing
 from offline.mocks import RegisteredResource
@@ -14,6 +20,11 @@ from offline.mocks import RegisteredResource
 # What the EC2 API gives a root volume when the instance does not say (the AMI may differ).
 DEFAULT_ROOT_VOLUME_GB = 8
 DEFAULT_VOLUME_TYPE = "gp3"
+# RDS gives an instance a 30-minute weekly maintenance window unless one is set.
+DEFAULT_MAINTENANCE_MINUTES = 30
+MINUTES_PER_WEEK = 7 * 24 * 60
+HOURS_PER_WEEK = 7 * 24
+_WINDOW = re.compile(r"([a-z]{3}):([0-9]{2}):([0-9]{2})-([a-z]{3}):([0-9]{2}):([0-9]{2})")
 
 
 def rds_engine(resource: RegisteredResource, context: PricingContext) -> str:
@@ -31,17 +42,32 @@ def rds_compute_hours(resource: RegisteredResource, context: PricingContext) -> 
     engine = rds_engine(resource, context)
     multi_az = bool(inputs.get("multiAz"))
     kind = f"RDS {engine} {inputs.get('instanceClass')}{' Multi-AZ' if multi_az else ''}"
-    if inputs.get("replicateSourceDb"):
-        return _always_on(resource, context, kind, "read replica: RDS cannot stop it")
-    if engine.startswith("sqlserver") and multi_az:
-        return _always_on(resource, context, kind, "SQL Server Multi-AZ: RDS cannot stop it")
-    if context.has_read_replicas(resource):
-        return _always_on(resource, context, kind, "has read replicas: RDS cannot stop it")
-    return _scheduled(resource, context, kind)
+    described = Resource(
+        kind=Kind.RDS,
+        identifier=resource.name,
+        tag_target=resource.name,
+        schedule_name=_schedule_tag(resource) or "",
+        state="available",
+        tags=_tags(resource),
+        engine=engine,
+        multi_az=multi_az,
+        replica_of=inputs.get("replicateSourceDb") or None,
+        replicas=context.read_replicas_of(resource),
+    )
+    return _scheduled(resource, context, kind, described, _maintenance_minutes(inputs))
 
 
 def ec2_compute_hours(resource: RegisteredResource, context: PricingContext) -> ComputeHours:
-    return _scheduled(resource, context, f"EC2 {resource.inputs.get('instanceType')}")
+    described = Resource(
+        kind=Kind.EC2,
+        identifier=resource.name,
+        tag_target=resource.name,
+        schedule_name=_schedule_tag(resource) or "",
+        state="running",
+        tags=_tags(resource),
+    )
+    kind = f"EC2 {resource.inputs.get('instanceType')}"
+    return _scheduled(resource, context, kind, described, maintenance_minutes=0)
 
 
 def rds_instance(resource: RegisteredResource, context: PricingContext) -> Pricing:
@@ -141,21 +167,57 @@ def _always_on(
     return ComputeHours(resource.name, kind, always, always, reason)
 
 
-def _scheduled(resource: RegisteredResource, context: PricingContext, kind: str) -> ComputeHours:
-    """Hours on the schedule its `Schedule` tag names, if the stack's scheduler stops it."""
-    name = (resource.inputs.get("tags") or {}).get(SCHEDULE_TAG)
+def _scheduled(
+    resource: RegisteredResource,
+    context: PricingContext,
+    kind: str,
+    described: Resource,
+    maintenance_minutes: float,
+) -> ComputeHours:
+    """Hours on the schedule its `Schedule` tag names, if the stack's scheduler may stop it
+    (the scheduler's own `cannot_schedule` says which instances it must leave running)."""
+    name = _schedule_tag(resource)
     if name is None:
-        return _always_on(resource, context, kind, f"no {SCHEDULE_TAG} tag: always on")
+        return _always_on(resource, context, kind, f"always on: no {SCHEDULE_TAG} tag")
+    unschedulable = cannot_schedule(described)
+    if unschedulable is not None:
+        return _always_on(resource, context, kind, f"always on: {unschedulable}")
     schedule = context.settings.schedules.get(name)
     if schedule is None:
         return _always_on(
-            resource, context, kind, f"schedule '{name}' is not in the stack config: always on"
+            resource, context, kind, f"always on: schedule '{name}' is not in the stack config"
         )
     if not context.settings.stops_compute:
         return _always_on(
-            resource, context, kind, "no scheduler stops this stack's compute: always on"
+            resource, context, kind, "always on: no scheduler stops this stack's compute"
         )
     always = context.period.hours_per_month
-    return ComputeHours(
-        resource.name, kind, context.running_hours(schedule), always, f"schedule '{name}'"
-    )
+    hours = context.running_hours(schedule)
+    reason = f"on schedule '{name}'"
+    if schedule.maintenance_lead_minutes and maintenance_minutes:
+        # Started `maintenanceLeadMinutes` before each weekly window and run through it; RDS's
+        # default windows in eu-west-2 fall at night, outside any working-time schedule.
+        weeks = always / HOURS_PER_WEEK
+        extra = (schedule.maintenance_lead_minutes + maintenance_minutes) / 60 * weeks
+        hours = min(always, hours + extra)
+        reason += f" + {extra:.1f} h weekly maintenance"
+    return ComputeHours(resource.name, kind, hours, always, reason)
+
+
+def _schedule_tag(resource: RegisteredResource) -> str | None:
+    return _tags(resource).get(SCHEDULE_TAG)
+
+
+def _tags(resource: RegisteredResource) -> dict[str, str]:
+    return dict(resource.inputs.get("tags") or {})
+
+
+def _maintenance_minutes(inputs: dict) -> float:
+    """The length of the weekly maintenance window (`ddd:hh:mm-ddd:hh:mm`; RDS's default: 30)."""
+    window = _WINDOW.fullmatch(str(inputs.get("maintenanceWindow") or "").lower())
+    if not window:
+        return DEFAULT_MAINTENANCE_MINUTES
+    start_day, start_hour, start_minute, stop_day, stop_hour, stop_minute = window.groups()
+    start = (DAYS.index(start_day) * 24 + int(start_hour)) * 60 + int(start_minute)
+    stop = (DAYS.index(stop_day) * 24 + int(stop_hour)) * 60 + int(stop_minute)
+    return (stop - start) % MINUTES_PER_WEEK

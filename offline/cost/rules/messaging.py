@@ -52,7 +52,8 @@ def sns_subscription(resource: RegisteredResource, context: PricingContext) -> P
     if protocol in FREE_PROTOCOLS:
         return Pricing(free=f"SNS deliveries to {protocol} have no charge")
     if protocol not in PRICED_PROTOCOLS:
-        raise RuleError(f"no rule for SNS {protocol or 'unknown'} deliveries (SMS varies by country)")
+        # SMS prices vary by destination country.
+        raise RuleError(f"no rule for SNS {protocol or 'unknown'} deliveries")
     return Pricing(
         items=(
             LineItem(
@@ -79,8 +80,12 @@ def kinesis_stream(resource: RegisteredResource, context: PricingContext) -> Pri
         notes = (f"retention of {retention:,.0f} h beyond 24 h is not priced",)
     if mode == "ON_DEMAND":
         items = (
-            LineItem(resource.name, "on-demand stream", hours, context.price(
-                "kinesis/on-demand-stream-hour")),
+            LineItem(
+                resource.name,
+                "on-demand stream",
+                hours,
+                context.price("kinesis/on-demand-stream-hour"),
+            ),
             LineItem(
                 resource.name,
                 "data written (stated volume)",
@@ -101,8 +106,10 @@ def kinesis_stream(resource: RegisteredResource, context: PricingContext) -> Pri
         units = math.ceil(volumes.average_record_kb / KINESIS_PAYLOAD_UNIT_KB)
         items = (
             LineItem(
-                resource.name, f"{shards:g} shard(s)", shards * hours, context.price(
-                    "kinesis/shard-hour")
+                resource.name,
+                f"{shards:g} shard(s)",
+                shards * hours,
+                context.price("kinesis/shard-hour"),
             ),
             LineItem(
                 resource.name,

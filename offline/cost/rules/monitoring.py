@@ -14,7 +14,7 @@ def metric_alarm(resource: RegisteredResource, context: PricingContext) -> Prici
     """Billed per metric the alarm evaluates (metric math alarms: each metric it reads)."""
     inputs = resource.inputs
     queries = inputs.get("metricQueries") or []
-    metrics = sum(1 for query in queries if query.get("metric")) if queries else 1
+    metrics = sum(1 for query in queries if query.get("metric") is not None) if queries else 1
     periods = [float(inputs.get("period") or STANDARD_RESOLUTION_SECONDS)] + [
         float((query.get("metric") or {}).get("period") or STANDARD_RESOLUTION_SECONDS)
         for query in queries
@@ -25,14 +25,10 @@ def metric_alarm(resource: RegisteredResource, context: PricingContext) -> Prici
         if high_resolution
         else "cloudwatch/alarm-metric-month"
     )
-    what = inputs.get("metricName") or "metric math"
-    return Pricing(
-        items=(
-            LineItem(
-                resource.name, f"alarm on {what}, {metrics} metric(s)", metrics, context.price(key)
-            ),
-        )
+    detail = f"alarm, {metrics} metric{'' if metrics == 1 else 's'}" + (
+        ", high resolution" if high_resolution else ""
     )
+    return Pricing(items=(LineItem(resource.name, detail, metrics, context.price(key)),))
 
 
 def log_metric_filter(resource: RegisteredResource, context: PricingContext) -> Pricing:

@@ -36,15 +36,10 @@ def vpc_endpoint(resource: RegisteredResource, context: PricingContext) -> Prici
 
 
 def kms_key(resource: RegisteredResource, context: PricingContext) -> Pricing:
-    rotation = " (rotation adds 1 USD a month per rotation, from the second year)"
+    # A rotation adds a month's price per key from the second year only: outside the period.
     return Pricing(
         items=(
-            LineItem(
-                resource.name,
-                "customer managed key" + (rotation if resource.inputs.get("enableKeyRotation") else ""),
-                1,
-                context.price("kms/key-month"),
-            ),
+            LineItem(resource.name, "customer managed key", 1, context.price("kms/key-month")),
             LineItem(
                 resource.name,
                 "requests (stated volume)",

@@ -15,9 +15,7 @@ NEVER_EXPIRES_MONTHS = 12
 def s3_bucket(resource: RegisteredResource, context: PricingContext) -> Pricing:
     """A hub's buckets as landing buckets, a spoke's as staging buckets (volumes.yaml)."""
     role = context.settings.role
-    volume = (
-        context.volumes.hub_bucket if role == "hub" else context.volumes.spoke_bucket
-    )
+    volume = context.volumes.hub_bucket if role == "hub" else context.volumes.spoke_bucket
     return Pricing(
         items=(
             LineItem(
@@ -59,7 +57,9 @@ def log_group(resource: RegisteredResource, context: PricingContext) -> Pricing:
     kept = f"{retention_days:,.0f} days" if retention_days else "never expires"
     return Pricing(
         items=(
-            LineItem(resource.name, f"ingested ({whose})", ingested, context.price("logs/ingested")),
+            LineItem(
+                resource.name, f"ingested ({whose})", ingested, context.price("logs/ingested")
+            ),
             LineItem(
                 resource.name,
                 f"stored, {kept}, compressed",

@@ -20,7 +20,7 @@ from components.lambda_function import (
 from components.operations_policies import FreshnessGrants, freshness_policy
 from components.scheduled_invocation import Invocation, invoke_on_schedule
 from components.security_rules import HTTPS, tcp_rule
-from functions.scheduler.working_time import Schedule
+from functions.working_hours.working_time import Schedule
 from stack_config import FreshnessSettings, LoaderSettings
 
 HANDLER = "functions.freshness.handler.lambda_handler"
@@ -29,7 +29,7 @@ FRESHNESS_PACKAGES = [
     "functions.freshness",
     "functions.loader",
     "functions.catalog",
-    "functions.scheduler",
+    "functions.working_hours",
 ]
 # A missed check is not worth running late: the next one is within hours.
 MAXIMUM_EVENT_AGE_SECONDS = 1800
@@ -106,7 +106,7 @@ class FreshnessCheck(pulumi.ComponentResource):
                         "DATABASE_SECRET_ARN": args.database_secret_arn,
                         "ALERT_TOPIC_ARN": args.alert_topic_arn,
                         "WINDOWS": json.dumps(args.windows, sort_keys=True),
-                        "SCHEDULE": schedule_environment(args.schedule),
+                        "DATABASE_SCHEDULE": schedule_environment(args.schedule),
                         "POWERTOOLS_SERVICE_NAME": "freshness",
                         **ODBC_LAYER_ENVIRONMENT,
                     },

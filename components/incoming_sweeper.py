@@ -13,7 +13,7 @@ from components.instance_scheduler import HOLIDAY_PACKAGES, schedule_environment
 from components.lambda_function import FunctionSpec, LambdaFunction, LambdaFunctionArgs
 from components.operations_policies import SweeperGrants, sweeper_policy
 from components.scheduled_invocation import Invocation, invoke_on_schedule
-from functions.scheduler.working_time import Schedule
+from functions.working_hours.working_time import Schedule
 from stack_config import LoaderSettings
 
 HANDLER = "functions.incoming_sweeper.handler.lambda_handler"
@@ -55,7 +55,7 @@ class IncomingSweeper(pulumi.ComponentResource):
                     function_name=f"{args.resource_prefix}-incoming-sweeper",
                     description="Incoming sweeper (files the loader has not taken yet)",
                     handler=HANDLER,
-                    packages=["functions.incoming_sweeper", "functions.scheduler"],
+                    packages=["functions.incoming_sweeper", "functions.working_hours"],
                     vendored=HOLIDAY_PACKAGES,
                     environment={
                         "LANDING_BUCKET": args.bucket_name,

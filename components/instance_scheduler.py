@@ -14,7 +14,7 @@ from components.lambda_function import FunctionSpec, LambdaFunction, LambdaFunct
 from components.operations_policies import SchedulerGrants, scheduler_policy
 from components.scheduled_invocation import Invocation, invoke_on_schedule
 from components.tags import SCHEDULE_TAG
-from functions.scheduler.working_time import Schedule, schedule_to_dict
+from functions.working_hours.working_time import Schedule, schedule_to_dict
 from stack_config import SchedulerSettings
 
 HANDLER = "functions.scheduler.handler.lambda_handler"
@@ -56,7 +56,7 @@ class InstanceScheduler(pulumi.ComponentResource):
                     function_name=f"{args.resource_prefix}-scheduler",
                     description="Scheduler (stops and starts tagged compute out of hours)",
                     handler=HANDLER,
-                    packages=["functions.scheduler"],
+                    packages=["functions.scheduler", "functions.working_hours"],
                     vendored=HOLIDAY_PACKAGES,
                     environment={
                         "SCHEDULES": schedules_environment(args.schedules),

@@ -30,7 +30,7 @@ MERGE_FAILED_PATTERN = '{ $.level = "ERROR" && $.message = "landing object loade
 METRIC_NAMESPACE = "Reporting"
 MERGE_FAILURES_METRIC = "LoaderMergeFailures"
 # The function's own package and the shared code it imports.
-LOADER_PACKAGES = ["functions.loader", "functions.catalog", "functions.scheduler"]
+LOADER_PACKAGES = ["functions.loader", "functions.catalog", "functions.working_hours"]
 
 
 @dataclass(frozen=True)

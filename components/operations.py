@@ -53,19 +53,17 @@ def account_operations(
             ),
             opts=opts,
         )
-        metric_alarm(
-            f"{name}-scheduler-errors",
-            description="Scheduler could not start or stop some compute (its logs say which)",
-            metric=Metric(
-                METRICS_NAMESPACE,
-                "Errors",
-                "Sum",
-                {"service": "scheduler"},
-            ),
-            topic_arn=alert_topic_arn,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=scheduler),
-        )
+        # The run summary publishes these for every schedule, zeros included.
+        for schedule in operations.schedules:
+            metric_alarm(
+                f"{name}-scheduler-{schedule.name}-errors",
+                description=f"Scheduler could not start, stop or tag some '{schedule.name}' "
+                "compute (its logs say which)",
+                metric=Metric(METRICS_NAMESPACE, "Errors", "Sum", {"Schedule": schedule.name}),
+                topic_arn=alert_topic_arn,
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=scheduler),
+            )
     if operations.alerts.mail:
         AlertMailer(
             f"{name}-mailer",

@@ -177,12 +177,13 @@ class SweeperGrants:
 
 
 def sweeper_policy(grants: SweeperGrants) -> Document:
-    """List the incoming prefix and invoke the loader; it reads no object itself."""
+    """List the incoming prefix's versions and invoke the loader; it reads no object itself."""
     return policy_document(
         {
+            # Versions: the loader's ledger keys a load by version, so a reload is a no-op.
             "Sid": "ListIncoming",
             "Effect": "Allow",
-            "Action": "s3:ListBucket",
+            "Action": "s3:ListBucketVersions",
             "Resource": grants.bucket_arn,
             "Condition": {"StringLike": {"s3:prefix": [f"{grants.prefix}*"]}},
         },

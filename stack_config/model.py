@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from functions.scheduler.working_time import Schedule
+from functions.working_hours.working_time import Schedule
 
 
 @dataclass(frozen=True)

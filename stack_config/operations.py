@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from functions.scheduler import working_time
-from functions.scheduler.working_time import HolidayRegion, Period, Schedule, ScheduleError
+from functions.working_hours import working_time
+from functions.working_hours.working_time import HolidayRegion, Period, Schedule, ScheduleError
 from stack_config import checks
 from stack_config.model import (
     AlertMail,

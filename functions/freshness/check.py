@@ -11,7 +11,7 @@ from functions.freshness.last_loads import last_successful_loads
 from functions.freshness.settings import FreshnessSettings
 from functions.freshness.staleness import alert_body, alert_subject, assess
 from functions.loader.database import Database
-from functions.loader.settings import DatabaseHours
+from functions.working_hours.database_hours import DatabaseHours
 
 
 @dataclass

@@ -23,7 +23,8 @@ from functions.loader.database import (
 )
 from functions.loader.dialects import DIALECTS
 from functions.loader.settings import DEFAULT_LOGIN_TIMEOUT_SECONDS, SqlServerSecret
-from functions.scheduler.working_time import Schedule, ScheduleError, schedule_from_dict
+from functions.working_hours.database_hours import database_hours_from_json
+from functions.working_hours.working_time import Schedule, ScheduleError
 
 
 class SettingsError(ValueError):
@@ -46,8 +47,8 @@ class FreshnessSettings:
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> FreshnessSettings:
-        """Reads ALERT_TOPIC_ARN, WINDOWS (JSON: dataset -> hours), SCHEDULE (JSON: name and
-        the schedule's `schedule_to_dict` form) and the loader's DATABASE_* variables."""
+        """Reads ALERT_TOPIC_ARN, WINDOWS (JSON: dataset -> hours), DATABASE_SCHEDULE (JSON: name
+        and the schedule's `schedule_to_dict` form) and the loader's DATABASE_* variables."""
         url = environment.get("DATABASE_URL", "").strip()
         secret_arn = environment.get("DATABASE_SECRET_ARN", "").strip()
         if bool(url) == bool(secret_arn):
@@ -62,7 +63,7 @@ class FreshnessSettings:
             )
         return cls(
             alert_topic_arn=_required(environment, "ALERT_TOPIC_ARN"),
-            schedule=_schedule(_json_object(environment, "SCHEDULE")),
+            schedule=_schedule(_required(environment, "DATABASE_SCHEDULE")),
             windows=_windows(_json_object(environment, "WINDOWS")),
             login_timeout_seconds=_positive_integer(
                 environment, "DATABASE_LOGIN_TIMEOUT_SECONDS", DEFAULT_LOGIN_TIMEOUT_SECONDS
@@ -92,14 +93,11 @@ class FreshnessSettings:
         return open_sql_server
 
 
-def _schedule(raw: dict[str, Any]) -> Schedule:
-    name = raw.get("name")
-    if not isinstance(name, str) or not name:
-        raise SettingsError('environment variable SCHEDULE needs a "name"')
+def _schedule(text: str) -> Schedule:
     try:
-        return schedule_from_dict(name, {key: value for key, value in raw.items() if key != "name"})
+        return database_hours_from_json("DATABASE_SCHEDULE", text).schedule
     except ScheduleError as problem:
-        raise SettingsError(f"environment variable SCHEDULE: {problem}") from None
+        raise SettingsError(str(problem)) from None
 
 
 def _windows(raw: dict[str, Any]) -> dict[str, float]:

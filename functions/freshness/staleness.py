@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from functions.scheduler.working_time import Schedule, running_hours
+from functions.working_hours.working_time import Schedule, running_hours
 
 # SNS takes subjects of less than 100 characters.
 SUBJECT_LENGTH = 99

@@ -1,17 +1,17 @@
 """The sweeper's settings, read once from its environment.
 
 Parsed here rather than with the loader's settings: the sweeper's package holds only its own
-folder and `functions.scheduler`, not the loader.
+folder and `functions.working_hours`, not the loader.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from functions.scheduler.working_time import Schedule, ScheduleError, schedule_from_dict
+from functions.working_hours.database_hours import database_hours_from_json
+from functions.working_hours.working_time import Schedule, ScheduleError
 
 # Longer than the loader's own attempts at a file: three of up to its timeout (300 s by default:
 # the first and Lambda's two asynchronous retries, 1 and 2 minutes apart), 18 minutes at most.
@@ -47,20 +47,9 @@ class SweeperSettings:
 
 def _schedule(text: str) -> Schedule:
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SettingsError(
-            f"environment variable DATABASE_SCHEDULE is not JSON: {error}"
-        ) from None
-    if not isinstance(raw, dict):
-        raise SettingsError("environment variable DATABASE_SCHEDULE must be a JSON object")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name:
-        raise SettingsError('environment variable DATABASE_SCHEDULE needs a "name"')
-    try:
-        return schedule_from_dict(name, {k: v for k, v in raw.items() if k != "name"})
+        return database_hours_from_json("DATABASE_SCHEDULE", text).schedule
     except ScheduleError as problem:
-        raise SettingsError(f"environment variable DATABASE_SCHEDULE: {problem}") from None
+        raise SettingsError(str(problem)) from None
 
 
 def _minimum_age_minutes(environment: Mapping[str, str]) -> int:

@@ -12,26 +12,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from functions.incoming_sweeper.events import object_created_event
 from functions.incoming_sweeper.settings import SweeperSettings
-from functions.scheduler.working_time import Schedule, running_at, stretch_start
+from functions.working_hours.database_hours import DatabaseHours
 
 INCOMING_PREFIX = "incoming/"
-# The loader's DATABASE_STARTUP_GRACE (functions/loader/settings.py; a test keeps the two
-# equal): RDS takes minutes to start, and until then the loader leaves files where they are.
-DATABASE_STARTUP_GRACE = timedelta(minutes=20)
 # One Invoke call each (tens of milliseconds), well within the function's timeout; the next run,
 # 15 minutes on, takes the rest, and the loader's concurrency is not flooded at the start of day.
 MAXIMUM_OBJECTS_PER_RUN = 500
-
-
-def database_up(schedule: Schedule, at: datetime) -> bool:
-    """Whether at `at` (timezone-aware) the schedule has had the database running for at least
-    DATABASE_STARTUP_GRACE."""
-    return running_at(schedule, at) and at - stretch_start(schedule, at) >= DATABASE_STARTUP_GRACE
 
 
 @dataclass(frozen=True)
@@ -77,7 +68,7 @@ class IncomingSweeper:
             "resent": 0,
             "capped": False,
         }
-        if not database_up(schedule, now):
+        if DatabaseHours(schedule).may_be_stopped(now):
             return {"status": "skipped", **summary}
         region = self.s3.meta.region_name
         cutoff = now - self.settings.minimum_age
@@ -96,15 +87,27 @@ class IncomingSweeper:
 
     def _files(self) -> Iterator[dict[str, Any]]:
         """Every object version under `incoming/` the loader would have been sent, in key order:
-        not a folder marker (the loader ignores those), not hidden by a delete marker (someone
-        deleted the file). Versions, not only current objects: each upload was an event of its
-        own, and a version id is what the loader's ledger knows a load by."""
-        deleted: set[str] = set()
+        not a folder marker (the loader ignores those), not deleted (hidden by a delete marker:
+        someone deleted the file). Versions, not only current objects: each upload was an event
+        of its own, and a version id is what the loader's ledger knows a load by."""
+        # The loader deletes the versions it moves by id, which leaves no delete marker.
+        last_deleted: dict[str, datetime] = {}
         paginator = self.s3.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=self.settings.landing_bucket, Prefix=INCOMING_PREFIX):
-            # A key's entries are listed newest first, so its latest delete marker comes (on this
-            # page or an earlier one) before the versions it hides.
-            deleted.update(m["Key"] for m in page.get("DeleteMarkers", []) if m["IsLatest"])
+            # A key's entries are listed newest first, so a delete marker comes (on this page or
+            # an earlier one) before the older versions it hides.
+            for marker in page.get("DeleteMarkers", []):
+                key, deleted_at = marker["Key"], marker["LastModified"]
+                last_deleted[key] = max(deleted_at, last_deleted.get(key, deleted_at))
             for version in page.get("Versions", []):
-                if not version["Key"].endswith("/") and version["Key"] not in deleted:
+                key = version["Key"]
+                deleted_at = last_deleted.get(key)
+                # The current version is newer than any marker: S3's times are to the second, so
+                # one written in the second of a delete would otherwise look deleted.
+                hidden = (
+                    deleted_at is not None
+                    and not version["IsLatest"]
+                    and version["LastModified"] <= deleted_at
+                )
+                if not key.endswith("/") and not hidden:
                     yield version

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +19,14 @@ from functions.loader.database import (
 )
 from functions.loader.dialects import DIALECTS
 from functions.loader.errors import DatabaseStoppedError, DatabaseUnavailableError
-from functions.scheduler.working_time import (
-    Schedule,
-    ScheduleError,
-    running_at,
-    schedule_from_dict,
-    stretch_start,
-)
+from functions.working_hours.database_hours import DatabaseHours, database_hours_from_json
+from functions.working_hours.working_time import ScheduleError
 
 # Where the catalog sits in the command line's checkout.
 DEFAULT_CATALOG_DIR = Path(__file__).resolve().parents[2] / "datasets"
 # Below any sensible function timeout, so a dead server fails the invocation with a clear
 # error before Lambda kills it.
 DEFAULT_LOGIN_TIMEOUT_SECONDS = 10
-# RDS takes minutes to start a stopped instance (SQL Server often 10 or more) after the
-# scheduler asks at the schedule's start: until it has been running this long, a failed
-# connection is the start still under way, not an outage. The incoming sweeper waits as long.
-DATABASE_STARTUP_GRACE = timedelta(minutes=20)
 
 
 class SettingsError(ValueError):
@@ -50,20 +41,6 @@ class SqlServerSecret:
     host: str
     port: int
     database: str
-
-
-@dataclass(frozen=True)
-class DatabaseHours:
-    """When the reporting database runs: its scheduler stops it outside `schedule`."""
-
-    schedule: Schedule
-
-    def may_be_stopped(self, at: datetime) -> bool:
-        """Whether at `at` (timezone-aware) the database is stopped, or started less than
-        DATABASE_STARTUP_GRACE ago."""
-        if not running_at(self.schedule, at):
-            return True
-        return at - stretch_start(self.schedule, at) < DATABASE_STARTUP_GRACE
 
 
 @dataclass(frozen=True)
@@ -156,26 +133,14 @@ class LoaderSettings:
 
 
 def _database_hours(environment: Mapping[str, str]) -> DatabaseHours | None:
-    """DATABASE_SCHEDULE: JSON, the schedule's name and its `schedule_to_dict` form."""
+    """DATABASE_SCHEDULE, when set."""
     text = environment.get("DATABASE_SCHEDULE", "").strip()
     if not text:
         return None
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SettingsError(
-            f"environment variable DATABASE_SCHEDULE is not JSON: {error}"
-        ) from None
-    if not isinstance(raw, dict):
-        raise SettingsError("environment variable DATABASE_SCHEDULE must be a JSON object")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name:
-        raise SettingsError('environment variable DATABASE_SCHEDULE needs a "name"')
-    try:
-        schedule = schedule_from_dict(name, {k: v for k, v in raw.items() if k != "name"})
+        return database_hours_from_json("DATABASE_SCHEDULE", text)
     except ScheduleError as problem:
-        raise SettingsError(f"environment variable DATABASE_SCHEDULE: {problem}") from None
-    return DatabaseHours(schedule)
+        raise SettingsError(str(problem)) from None
 
 
 def _required(environment: Mapping[str, str], name: str) -> str:

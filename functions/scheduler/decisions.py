@@ -23,7 +23,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from functions.scheduler.inventory import Kind, Resource
-from functions.scheduler.working_time import (
+from functions.working_hours.working_time import (
     DAYS,
     Schedule,
     holiday_name,

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from functions.scheduler.working_time import Schedule, ScheduleError, schedule_from_dict
+from functions.working_hours.working_time import Schedule, ScheduleError, schedule_from_dict
 
 DEFAULT_SCHEDULE_TAG = "Schedule"
 _FLAGS = {"true": True, "false": False}

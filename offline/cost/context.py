@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from functions.scheduler.working_time import Schedule
+from functions.working_hours.working_time import Schedule
 from offline.cost.model import ComputeHours
 from offline.cost.period import Period
 from offline.cost.prices import Price, PriceTable

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from functions.scheduler.working_time import Schedule, running_hours
+from functions.working_hours.working_time import Schedule, running_hours
 
 MONTHS = 12
 

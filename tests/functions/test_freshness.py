@@ -23,7 +23,7 @@ from functions.loader.load import load_stream
 from functions.loader.schema import create_schema
 from functions.loader.settings import DEFAULT_CATALOG_DIR
 from functions.loader.source import SourceObject
-from functions.scheduler.working_time import HolidayRegion, Period, Schedule, schedule_to_dict
+from functions.working_hours.working_time import HolidayRegion, Period, Schedule, schedule_to_dict
 
 pytestmark = pytest.mark.services
 
@@ -119,7 +119,8 @@ def set_environment(monkeypatch: pytest.MonkeyPatch, database_url: str, topic_ar
     monkeypatch.setenv("ALERT_TOPIC_ARN", topic_arn)
     monkeypatch.setenv("WINDOWS", json.dumps(WINDOWS))
     monkeypatch.setenv(
-        "SCHEDULE", json.dumps({"name": OFFICE_HOURS.name, **schedule_to_dict(OFFICE_HOURS)})
+        "DATABASE_SCHEDULE",
+        json.dumps({"name": OFFICE_HOURS.name, **schedule_to_dict(OFFICE_HOURS)}),
     )
 
 

@@ -18,7 +18,7 @@ import pytest
 from functions.incoming_sweeper import handler as sweeper_handler
 from functions.incoming_sweeper.sweeper import IncomingSweeper
 from functions.loader import handler as loader_handler
-from functions.scheduler.working_time import schedule_from_dict, schedule_to_dict
+from functions.working_hours.working_time import schedule_from_dict, schedule_to_dict
 
 pytestmark = pytest.mark.services
 
@@ -216,7 +216,8 @@ def test_a_version_already_loaded_is_not_loaded_again(
 def test_deleted_files_stay_deleted_and_every_version_is_sent(
     landing, sweeper_environment, lambda_context, query
 ) -> None:
-    # GIVEN a key uploaded twice, and a file deleted from incoming/ by hand
+    # GIVEN a key uploaded twice, a file deleted from incoming/ by hand, and one deleted and
+    # then uploaded again
     sweeper_environment(landing.bucket, ALWAYS)
     twice = "incoming/maths/pupils/twice.csv"
     first_version, _ = landing.put(twice, pupils(1))
@@ -224,6 +225,10 @@ def test_deleted_files_stay_deleted_and_every_version_is_sent(
     deleted = "incoming/maths/pupils/deleted.csv"
     landing.put(deleted, pupils(9))
     landing.s3.delete_object(Bucket=landing.bucket, Key=deleted)
+    reuploaded = "incoming/maths/pupils/reuploaded.csv"
+    landing.put(reuploaded, pupils(8))
+    landing.s3.delete_object(Bucket=landing.bucket, Key=reuploaded)
+    reuploaded_version, _ = landing.put(reuploaded, pupils(3))
     newest = max(listed_times(landing.s3, landing.bucket).values())
 
     # WHEN the sweeper runs, and the loader takes its events
@@ -232,12 +237,13 @@ def test_deleted_files_stay_deleted_and_every_version_is_sent(
     for event in sent:
         loader_handler.lambda_handler(event, lambda_context)
 
-    # THEN both versions were sent and loaded; the deleted file was not
+    # THEN both versions of the first were sent and loaded, and of the others only the upload
+    # after the delete
     assert sorted(e["Records"][0]["s3"]["object"]["versionId"] for e in sent) == sorted(
-        [first_version, second_version]
+        [first_version, second_version, reuploaded_version]
     )
-    assert (summary["objects_seen"], summary["resent"]) == (2, 2)
-    assert query("SELECT pupil_id FROM maths_pupils ORDER BY pupil_id") == [(1,), (2,)]
+    assert (summary["objects_seen"], summary["resent"]) == (3, 3)
+    assert query("SELECT pupil_id FROM maths_pupils ORDER BY pupil_id") == [(1,), (2,), (3,)]
     assert not [key for key in landing.object_keys() if key.startswith("incoming/")]
 
 

@@ -15,13 +15,9 @@ import pytest
 from functions.loader import handler
 from functions.loader import settings as loader_settings
 from functions.loader.errors import DatabaseStoppedError, DatabaseUnavailableError
-from functions.loader.settings import (
-    DATABASE_STARTUP_GRACE,
-    DatabaseHours,
-    LoaderSettings,
-    SettingsError,
-)
-from functions.scheduler.working_time import schedule_from_dict, schedule_to_dict
+from functions.loader.settings import LoaderSettings, SettingsError
+from functions.working_hours.database_hours import DATABASE_STARTUP_GRACE, DatabaseHours
+from functions.working_hours.working_time import schedule_from_dict, schedule_to_dict
 
 pytestmark = pytest.mark.services
 

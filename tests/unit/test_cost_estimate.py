@@ -7,7 +7,7 @@ from datetime import date, time
 
 import pytest
 
-from functions.scheduler.working_time import Period, Schedule
+from functions.working_hours.working_time import Period, Schedule
 from offline.cost.context import StackSettings
 from offline.cost.estimate import estimate
 from offline.cost.prices import MissingPriceError, parse_price_table

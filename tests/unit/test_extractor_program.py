@@ -107,7 +107,9 @@ def test_the_schedule_invokes_the_extractor_as_configured(dev_hub):
     assert target["arn"] == function.outputs["arn"]
     assert target["deadLetterConfig"] == {"arn": queue.outputs["arn"]}
     (role,) = [
-        r for r in dev_hub.of_type("aws:iam/role:Role") if r.name.endswith("extractor-schedule-role")
+        r
+        for r in dev_hub.of_type("aws:iam/role:Role")
+        if r.name.endswith("extractor-schedule-role")
     ]
     (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}

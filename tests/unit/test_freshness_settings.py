@@ -11,7 +11,7 @@ import pytest
 
 from functions.freshness.settings import FreshnessSettings, SettingsError
 from functions.loader.settings import SqlServerSecret
-from functions.scheduler.working_time import HolidayRegion, Period, Schedule, schedule_to_dict
+from functions.working_hours.working_time import HolidayRegion, Period, Schedule, schedule_to_dict
 
 OFFICE_HOURS = Schedule(
     name="office-hours",
@@ -25,7 +25,7 @@ ENVIRONMENT = {
     "ALERT_TOPIC_ARN": "arn:aws:sns:eu-west-2:123456789012:alerts",
     "DATABASE_URL": "sqlite:///reporting.db",
     "WINDOWS": json.dumps({"maths/pupils": 24, "maths/staff": 120.5}),
-    "SCHEDULE": json.dumps({"name": "office-hours", **schedule_to_dict(OFFICE_HOURS)}),
+    "DATABASE_SCHEDULE": json.dumps({"name": "office-hours", **schedule_to_dict(OFFICE_HOURS)}),
 }
 SECRET_ENVIRONMENT = {
     **{key: value for key, value in ENVIRONMENT.items() if key != "DATABASE_URL"},
@@ -97,8 +97,11 @@ def test_sql_server_is_opened_with_the_secret_read_at_connect(monkeypatch) -> No
         ({"WINDOWS": '{"maths/pupils": "24"}'}, "maths/pupils needs a positive number"),
         ({"WINDOWS": '{"maths/pupils": true}'}, "maths/pupils needs a positive number"),
         ({"WINDOWS": '{"maths/pupils": Infinity}'}, "maths/pupils needs a positive number"),
-        ({"SCHEDULE": '{"timezone": "UTC"}'}, 'SCHEDULE needs a "name"'),
-        ({"SCHEDULE": '{"name": "x", "timezone": "UTC"}'}, "SCHEDULE: schedule 'x': periods"),
+        ({"DATABASE_SCHEDULE": '{"timezone": "UTC"}'}, 'DATABASE_SCHEDULE needs a "name"'),
+        (
+            {"DATABASE_SCHEDULE": '{"name": "x", "timezone": "UTC"}'},
+            "DATABASE_SCHEDULE: schedule 'x': periods",
+        ),
         ({"DATABASE_LOGIN_TIMEOUT_SECONDS": "0"}, "must be a positive integer"),
     ],
 )

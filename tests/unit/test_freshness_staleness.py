@@ -14,7 +14,7 @@ from functions.freshness.staleness import (
     alert_subject,
     assess,
 )
-from functions.scheduler.working_time import HolidayRegion, Period, Schedule
+from functions.working_hours.working_time import HolidayRegion, Period, Schedule
 
 LONDON = ZoneInfo("Europe/London")
 # 08:00-18:00 Monday to Friday, England's bank holidays off.

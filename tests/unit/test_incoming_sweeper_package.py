@@ -1,4 +1,4 @@
-"""The sweeper's Lambda package holds its own folder and `functions.scheduler` only: its handler
+"""The sweeper's Lambda package holds its own folder and `functions.working_hours` only: its handler
 must import nothing else of the project (the loader included), nor boto3 before a run."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 HANDLER_MODULE = "functions.incoming_sweeper.handler"
-PACKAGED = ("functions.incoming_sweeper", "functions.scheduler")
+PACKAGED = ("functions.incoming_sweeper", "functions.working_hours")
 IMPORTS = """
 import importlib, json, sys
 importlib.import_module({module!r})

@@ -20,7 +20,7 @@ from functions.incoming_sweeper.sweeper import (
     IncomingSweeper,
     LoaderInvoker,
 )
-from functions.scheduler.working_time import schedule_from_dict
+from functions.working_hours.working_time import schedule_from_dict
 
 WEEKDAYS = schedule_from_dict(
     "reporting-office-hours",
@@ -46,8 +46,13 @@ def version(key: str, minutes_old: int, version_id: str = "v1", latest: bool = T
     }
 
 
-def marker(key: str, latest: bool = True) -> dict:
-    return {"Key": key, "VersionId": "m1", "IsLatest": latest, "LastModified": WEDNESDAY_1000}
+def marker(key: str, minutes_old: int, latest: bool = True) -> dict:
+    return {
+        "Key": key,
+        "VersionId": "m1",
+        "IsLatest": latest,
+        "LastModified": WEDNESDAY_1000 - timedelta(minutes=minutes_old),
+    }
 
 
 class ListedBucket:
@@ -108,29 +113,50 @@ def test_old_enough_objects_are_sent_one_event_each() -> None:
 
 
 def test_deleted_files_and_folder_markers_are_not_sent_every_live_version_is() -> None:
-    # GIVEN a key deleted on purpose (its delete marker on the page before its versions), a
-    # folder marker, and a key with two versions in incoming/
+    # GIVEN a key deleted by hand (its delete marker on the page before its version), a folder
+    # marker, a key uploaded twice, and a key deleted and then uploaded again
     pages = [
-        {"DeleteMarkers": [marker("incoming/maths/pupils/deleted.csv")]},
+        {"DeleteMarkers": [marker("incoming/maths/pupils/deleted.csv", 80)]},
         {
             "Versions": [
-                version("incoming/maths/pupils/deleted.csv", 90),
+                version("incoming/maths/pupils/deleted.csv", 90, latest=False),
                 version("incoming/maths/pupils/", 90),
+                version("incoming/maths/pupils/reuploaded.csv", 60, "v2"),
+                version("incoming/maths/pupils/reuploaded.csv", 90, "v1", latest=False),
                 version("incoming/maths/pupils/twice.csv", 60, "v2"),
                 version("incoming/maths/pupils/twice.csv", 90, "v1", latest=False),
             ],
-            "DeleteMarkers": [marker("incoming/maths/pupils/twice.csv", latest=False)],
+            "DeleteMarkers": [marker("incoming/maths/pupils/reuploaded.csv", 75, latest=False)],
         },
     ]
     sent: list[dict[str, Any]] = []
 
+    # WHEN a sweep runs
     summary = sweeper(pages, sent).sweep()
 
+    # THEN both versions of the key uploaded twice are sent, and of the other only what came
+    # after its deletion
     assert [
         (e["Records"][0]["s3"]["object"]["key"], e["Records"][0]["s3"]["object"]["versionId"])
         for e in sent
-    ] == [("incoming/maths/pupils/twice.csv", "v2"), ("incoming/maths/pupils/twice.csv", "v1")]
-    assert (summary["objects_seen"], summary["resent"]) == (2, 2)
+    ] == [
+        ("incoming/maths/pupils/reuploaded.csv", "v2"),
+        ("incoming/maths/pupils/twice.csv", "v2"),
+        ("incoming/maths/pupils/twice.csv", "v1"),
+    ]
+    assert (summary["objects_seen"], summary["resent"]) == (3, 3)
+
+
+def test_the_current_version_is_sent_even_when_written_in_the_second_of_a_delete() -> None:
+    pages = [
+        {
+            "Versions": [version("incoming/maths/pupils/a.csv", 60, "v2")],
+            "DeleteMarkers": [marker("incoming/maths/pupils/a.csv", 60, latest=False)],
+        }
+    ]
+    sent: list[dict[str, Any]] = []
+
+    assert sweeper(pages, sent).sweep()["resent"] == 1
 
 
 def test_a_run_sends_at_most_its_cap() -> None:

@@ -70,7 +70,7 @@ def test_function_package_holds_its_code_the_shared_catalog_and_nothing_else(hub
         "functions/__init__.py",
         "functions/loader/handler.py",
         "functions/catalog/__init__.py",
-        "functions/scheduler/working_time.py",
+        "functions/working_hours/working_time.py",
         "catalog.json",
         "holidays/__init__.py",
     } <= files
@@ -80,9 +80,14 @@ def test_function_package_holds_its_code_the_shared_catalog_and_nothing_else(hub
     assert all(
         name == "catalog.json"
         or name.startswith(
-            ("functions/loader/", "functions/catalog/", "functions/__init__", *vendored)
+            (
+                "functions/loader/",
+                "functions/catalog/",
+                "functions/working_hours/",
+                "functions/__init__",
+                *vendored,
+            )
         )
-        or name in {"functions/scheduler/__init__.py", "functions/scheduler/working_time.py"}
         for name in files
     ), sorted(f for f in files if f.startswith("functions/"))
     assert not [name for name in files if "__pycache__" in name or name.startswith("tests/")]

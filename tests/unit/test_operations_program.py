@@ -10,7 +10,7 @@ import pytest
 
 from components.instance_scheduler import schedules_environment
 from components.tags import SCHEDULE_TAG
-from functions.scheduler.working_time import schedule_from_dict
+from functions.working_hours.working_time import schedule_from_dict
 from offline.engine import StackRun
 from offline.estate import environment_of
 from offline.mocks import RegisteredResource
@@ -130,6 +130,12 @@ def test_the_scheduler_runs_where_configured_with_the_stacks_schedules(stack_run
         if s.inputs["target"]["arn"] == function.outputs["arn"]
     ]
     assert schedule.inputs["scheduleExpression"] == operations.scheduler.expression
+    for configured in operations.schedules:
+        (errors,) = _alarms_of(stack_run, "Schedule", configured.name).values()
+        assert (errors.inputs["namespace"], errors.inputs["metricName"]) == (
+            "ReportingPlatform/Scheduler",
+            "Errors",
+        )
 
 
 def test_the_hub_and_one_dev_spoke_have_a_scheduler():
@@ -144,9 +150,7 @@ def test_the_scheduler_touches_only_tagged_compute_and_writes_only_its_own_tags(
     run = estates["prod"].hub
     function = _scheduler(run)
     (policy,) = [
-        p
-        for p in run.of_type("aws:iam/rolePolicy:RolePolicy")
-        if p.parent == function.parent
+        p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if p.parent == function.parent
     ]
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
     tagged = {"Null": {f"aws:ResourceTag/{SCHEDULE_TAG}": "false"}}

@@ -23,7 +23,7 @@ from functions.scheduler.decisions import (
 )
 from functions.scheduler.inventory import Kind, Resource
 from functions.scheduler.settings import SchedulerSettings, SettingsError
-from functions.scheduler.working_time import HolidayRegion, Period, Schedule, schedule_to_dict
+from functions.working_hours.working_time import HolidayRegion, Period, Schedule, schedule_to_dict
 
 # 07:00-19:00 London time on weekdays, England's bank holidays off; in September that is
 # 06:00Z-18:00Z.

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from functions.scheduler.working_time import (
+from functions.working_hours.working_time import (
     HolidayRegion,
     Period,
     Schedule,

@@ -12,7 +12,7 @@ import re
 from components.tags import SCHEDULE_TAG
 from functions.scheduler.decisions import cannot_schedule
 from functions.scheduler.inventory import Kind, Resource
-from functions.scheduler.working_time import DAYS
+from functions.working_hours.working_time import DAYS
 from offline.cost.context import PricingContext, RuleError
 from offline.cost.model import ComputeHours, LineItem, Pricing
 from offline.mocks import RegisteredResource

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from stack_helpers import parsed_config
 
 from offline.cost.__main__ import main
 from offline.cost.context import stack_settings
@@ -17,6 +16,7 @@ from offline.cost.prices import load_price_table
 from offline.cost.render import render
 from offline.cost.volumes import load_volumes
 from offline.engine import StackRun
+from tests.stack_helpers import parsed_config
 
 MAKEFILE = Path(__file__).resolve().parents[2] / "Makefile"
 COMPUTE_LINE = re.compile(r"^compute hours off: (\d+)%$", re.MULTILINE)
@@ -83,3 +83,17 @@ def test_make_cost_runs_the_command_for_the_stack():
     assert re.search(r"^cost: setup\n\t\$\(PY\) -m offline\.cost \$\(STACK\)$", makefile, re.M)
     assert re.search(r"^## cost: ", makefile, re.M)
     assert re.search(r"^\.PHONY:.* cost\b", makefile, re.M)
+
+
+def test_the_readme_shows_the_prod_estimate_as_the_command_prints_it_now(capsys):
+    assert main(["prod"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text().splitlines()
+    shown = [line for line in readme if line.startswith(("Total: ", "compute hours off: "))]
+    assert shown == [
+        line for line in printed if line.startswith(("Total: ", "compute hours off: "))
+    ]
+    # Every other line the README shows (the "..." aside) is one the command prints.
+    start = readme.index("Monthly cost estimate for stack prod (mocked run of Pulumi.prod.yaml)")
+    block = readme[start : readme.index("```", start)]
+    assert [line for line in block if line != "..." and line not in printed] == []

@@ -46,8 +46,10 @@ lint: setup
 
 ## bench: loader throughput and memory against PostgreSQL, then the stream functions' throughput
 ## on a moto server, zip sizes and import times, then extract -> load -> merge rows/s and the
-## extractor's memory from PostgreSQL (results go in docs/benchmarks.md)
+## extractor's memory from PostgreSQL, then the operations functions' zips and cold imports and
+## the scheduler's runs on moto (results go in docs/benchmarks.md)
 bench: setup
 	$(POSTGRES) && $(PY) bench/loader_bench.py
 	$(PY) bench/stream_bench.py
 	$(POSTGRES) && $(PY) bench/extract_bench.py
+	$(PY) bench/operations_bench.py

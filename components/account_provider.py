@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.tags import SCHEDULER_TAG_PREFIX
 from stack_config import Deployment
 
 
@@ -21,5 +22,8 @@ def account_provider(name: str, deployment: Deployment, parent: pulumi.Resource)
                 session_name=f"pulumi-{deployment.stack}",
             )
         ],
+        # The scheduler records what it did in these tags on resources Pulumi manages; a
+        # refresh must not plan them away (its record tells a person's start from its own).
+        ignore_tags=aws.ProviderIgnoreTagsArgs(key_prefixes=[SCHEDULER_TAG_PREFIX]),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pulumi
@@ -43,9 +44,11 @@ class AlertTopic(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        for index, address in enumerate(args.emails):
+        for address in args.emails:
             aws.sns.TopicSubscription(
-                f"{name}-email-{index}",
+                # Named by the address, not its place in the list: removing one address must
+                # not replace (and make re-confirm) the subscriptions after it.
+                f"{name}-email-{address_digest(address)}",
                 topic=topic.arn,
                 protocol="email",
                 endpoint=address,
@@ -53,3 +56,8 @@ class AlertTopic(pulumi.ComponentResource):
             )
         self.arn = topic.arn
         self.register_outputs({"arn": self.arn})
+
+
+def address_digest(address: str) -> str:
+    """A short, stable name part for an email address (case-insensitive, as mail is)."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:10]

@@ -169,19 +169,22 @@ class ChangeDelivery(pulumi.ComponentResource):
         )
         metric_alarm(
             f"{name}-delivery-failing",
-            description=f"Firehose {resource_name} fails to put objects into the staging bucket",
+            description=f"Firehose {resource_name} fails to put objects into the staging "
+            "bucket for 15 minutes",
             metric=Metric(
                 "AWS/Firehose",
                 "DeliveryToS3.Success",
-                "Minimum",
+                "Average",
                 {"DeliveryStreamName": delivery.name},
             ),
             topic_arn=args.alert_topic_arn,
             tags=args.tags,
             opts=child,
-            # The share of successful puts: anything under 1 is a failed put.
+            # The share of successful puts: under 1 is a failed put, and Firehose retries one;
+            # failures through three periods are not a blip.
             threshold=1,
             below=True,
+            periods=3,
         )
         if native:
             # Nothing else watches the stream: Firehose falling behind shows here.

@@ -193,15 +193,6 @@ class Extractor(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        # The schedule is the retry: an asynchronous retry would run every dataset again (and
-        # overlap the next run); a run that fails is recorded in the failure queue instead.
-        aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-async",
-            function_name=function.function_name,
-            maximum_retry_attempts=0,
-            destination_config={"on_failure": {"destination": function.failure_queue_arn}},
-            opts=child,
-        )
         invoke_on_schedule(
             name,
             function,

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.instance_scheduler import HOLIDAY_PACKAGES, schedule_environment
 from components.lambda_function import (
     ODBC_LAYER_ENVIRONMENT,
     FunctionSpec,
@@ -20,6 +19,11 @@ from components.lambda_function import (
 from components.operations_policies import FreshnessGrants, freshness_policy
 from components.scheduled_invocation import Invocation, invoke_on_schedule
 from components.security_rules import HTTPS, tcp_rule
+from components.working_hours import (
+    HOLIDAY_PACKAGES,
+    WORKING_HOURS_PACKAGE,
+    schedule_environment,
+)
 from functions.working_hours.working_time import Schedule
 from stack_config import FreshnessSettings, LoaderSettings
 
@@ -29,7 +33,7 @@ FRESHNESS_PACKAGES = [
     "functions.freshness",
     "functions.loader",
     "functions.catalog",
-    "functions.working_hours",
+    WORKING_HOURS_PACKAGE,
 ]
 # A missed check is not worth running late: the next one is within hours.
 MAXIMUM_EVENT_AGE_SECONDS = 1800
@@ -143,13 +147,6 @@ class FreshnessCheck(pulumi.ComponentResource):
                 alert_topic_arn=args.alert_topic_arn,
                 tags=args.tags,
             ),
-            opts=child,
-        )
-        aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-async",
-            function_name=function.function_name,
-            maximum_retry_attempts=0,
-            destination_config={"on_failure": {"destination": function.failure_queue_arn}},
             opts=child,
         )
         invoke_on_schedule(

@@ -7,12 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
-from components.instance_scheduler import HOLIDAY_PACKAGES, schedule_environment
 from components.lambda_function import FunctionSpec, LambdaFunction, LambdaFunctionArgs
 from components.operations_policies import SweeperGrants, sweeper_policy
 from components.scheduled_invocation import Invocation, invoke_on_schedule
+from components.working_hours import (
+    HOLIDAY_PACKAGES,
+    WORKING_HOURS_PACKAGE,
+    schedule_environment,
+)
 from functions.working_hours.working_time import Schedule
 from stack_config import LoaderSettings
 
@@ -55,7 +58,7 @@ class IncomingSweeper(pulumi.ComponentResource):
                     function_name=f"{args.resource_prefix}-incoming-sweeper",
                     description="Incoming sweeper (files the loader has not taken yet)",
                     handler=HANDLER,
-                    packages=["functions.incoming_sweeper", "functions.working_hours"],
+                    packages=["functions.incoming_sweeper", WORKING_HOURS_PACKAGE],
                     vendored=HOLIDAY_PACKAGES,
                     environment={
                         "LANDING_BUCKET": args.bucket_name,
@@ -88,13 +91,6 @@ class IncomingSweeper(pulumi.ComponentResource):
                 alert_topic_arn=args.alert_topic_arn,
                 tags=args.tags,
             ),
-            opts=child,
-        )
-        aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-async",
-            function_name=function.function_name,
-            maximum_retry_attempts=0,
-            destination_config={"on_failure": {"destination": function.failure_queue_arn}},
             opts=child,
         )
         invoke_on_schedule(

@@ -4,22 +4,24 @@ Outside any VPC: it calls only the EC2 and RDS APIs."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
+from components.alarms import Metric, metric_alarm
 from components.lambda_function import FunctionSpec, LambdaFunction, LambdaFunctionArgs
 from components.operations_policies import SchedulerGrants, scheduler_policy
 from components.scheduled_invocation import Invocation, invoke_on_schedule
 from components.tags import SCHEDULE_TAG
-from functions.working_hours.working_time import Schedule, schedule_to_dict
+from components.working_hours import (
+    HOLIDAY_PACKAGES,
+    WORKING_HOURS_PACKAGE,
+    schedules_environment,
+)
+from functions.working_hours.working_time import Schedule
 from stack_config import SchedulerSettings
 
 HANDLER = "functions.scheduler.handler.lambda_handler"
-# The holidays library and what it imports; the Lambda runtime has none of them.
-HOLIDAY_PACKAGES = {"holidays": "holidays", "dateutil": "python-dateutil", "six": "six"}
 # The run summary's metrics (Started, Stopped, Skipped, Errors), in embedded metric format.
 METRICS_NAMESPACE = "ReportingPlatform/Scheduler"
 # A run that could not start is not worth retrying: the next one is minutes away.
@@ -56,7 +58,7 @@ class InstanceScheduler(pulumi.ComponentResource):
                     function_name=f"{args.resource_prefix}-scheduler",
                     description="Scheduler (stops and starts tagged compute out of hours)",
                     handler=HANDLER,
-                    packages=["functions.scheduler", "functions.working_hours"],
+                    packages=["functions.scheduler", WORKING_HOURS_PACKAGE],
                     vendored=HOLIDAY_PACKAGES,
                     environment={
                         "SCHEDULES": schedules_environment(args.schedules),
@@ -92,14 +94,6 @@ class InstanceScheduler(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # The schedule is the retry: the next run compares every state again.
-        aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-async",
-            function_name=function.function_name,
-            maximum_retry_attempts=0,
-            destination_config={"on_failure": {"destination": function.failure_queue_arn}},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         invoke_on_schedule(
             name,
             function,
@@ -114,15 +108,16 @@ class InstanceScheduler(pulumi.ComponentResource):
             ),
             parent=self,
         )
+        # The run summary publishes these for every schedule, zeros included.
+        for schedule in args.schedules:
+            metric_alarm(
+                f"{name}-{schedule.name}-errors",
+                description=f"Scheduler could not start, stop or tag some '{schedule.name}' "
+                "compute (its logs say which)",
+                metric=Metric(METRICS_NAMESPACE, "Errors", "Sum", {"Schedule": schedule.name}),
+                topic_arn=args.alert_topic_arn,
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.function_name = function.function_name
         self.register_outputs({"function_name": self.function_name})
-
-
-def schedules_environment(schedules: tuple[Schedule, ...]) -> str:
-    """The schedules as the function reads them: a JSON object by name."""
-    return json.dumps({s.name: schedule_to_dict(s) for s in schedules}, sort_keys=True)
-
-
-def schedule_environment(schedule: Schedule) -> str:
-    """One schedule with its name, as the functions that follow the database's hours read it."""
-    return json.dumps({"name": schedule.name, **schedule_to_dict(schedule)}, sort_keys=True)

@@ -153,11 +153,15 @@ class LambdaFunction(pulumi.ComponentResource):
         )
         metric_alarm(
             f"{name}-throttles",
-            description=f"{spec.description}: invocations throttled (concurrency exhausted)",
+            description=f"{spec.description}: invocations throttled for 15 minutes "
+            "(concurrency exhausted)",
             metric=Metric("AWS/Lambda", "Throttles", "Sum", {"FunctionName": function.name}),
             topic_arn=args.alert_topic_arn,
             tags=args.tags,
             opts=child,
+            # Asynchronous events are retried after a throttle (for up to six hours): a burst is
+            # normal (the incoming sweeper's morning run); throttling that lasts is not.
+            periods=3,
         )
         metric_alarm(
             f"{name}-failures-queued",

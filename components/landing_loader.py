@@ -9,7 +9,6 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Metric, metric_alarm
-from components.instance_scheduler import HOLIDAY_PACKAGES
 from components.lambda_function import (
     ODBC_LAYER_ENVIRONMENT,
     FunctionSpec,
@@ -19,6 +18,7 @@ from components.lambda_function import (
 from components.policy_documents import LoaderGrants, loader_policy
 from components.s3_trigger import s3_trigger
 from components.security_rules import loader_egress
+from components.working_hours import HOLIDAY_PACKAGES, WORKING_HOURS_PACKAGE
 from stack_config import LoaderSettings
 
 INCOMING_PREFIX = "incoming/"
@@ -30,7 +30,7 @@ MERGE_FAILED_PATTERN = '{ $.level = "ERROR" && $.message = "landing object loade
 METRIC_NAMESPACE = "Reporting"
 MERGE_FAILURES_METRIC = "LoaderMergeFailures"
 # The function's own package and the shared code it imports.
-LOADER_PACKAGES = ["functions.loader", "functions.catalog", "functions.working_hours"]
+LOADER_PACKAGES = ["functions.loader", "functions.catalog", WORKING_HOURS_PACKAGE]
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.alarms import Metric, metric_alarm
 from components.alert_mailer import AlertMailer, AlertMailerArgs
-from components.instance_scheduler import (
-    METRICS_NAMESPACE,
-    InstanceScheduler,
-    InstanceSchedulerArgs,
-)
+from components.instance_scheduler import InstanceScheduler, InstanceSchedulerArgs
 from stack_config import Deployment, Operations
 
 
@@ -39,7 +34,7 @@ def account_operations(
     operations_key_arn = args.operations_key_arn
     tags = args.tags
     if operations.scheduler:
-        scheduler = InstanceScheduler(
+        InstanceScheduler(
             f"{name}-scheduler",
             InstanceSchedulerArgs(
                 settings=operations.scheduler,
@@ -53,17 +48,6 @@ def account_operations(
             ),
             opts=opts,
         )
-        # The run summary publishes these for every schedule, zeros included.
-        for schedule in operations.schedules:
-            metric_alarm(
-                f"{name}-scheduler-{schedule.name}-errors",
-                description=f"Scheduler could not start, stop or tag some '{schedule.name}' "
-                "compute (its logs say which)",
-                metric=Metric(METRICS_NAMESPACE, "Errors", "Sum", {"Schedule": schedule.name}),
-                topic_arn=alert_topic_arn,
-                tags=tags,
-                opts=pulumi.ResourceOptions(parent=scheduler),
-            )
     if operations.alerts.mail:
         AlertMailer(
             f"{name}-mailer",

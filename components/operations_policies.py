@@ -11,9 +11,10 @@ from components.policy_documents import (
     policy_document,
     write_own_logs,
 )
+from components.tags import SCHEDULER_TAG_PREFIX
 
 # The scheduler writes only its own informational tags (SchedulerLastAction, ...).
-SCHEDULER_TAG_PATTERN = "Scheduler*"
+SCHEDULER_TAG_PATTERN = f"{SCHEDULER_TAG_PREFIX}*"
 
 
 def _failure_queue(queue_arn: str, key_arn: str) -> list[Document]:

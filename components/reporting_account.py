@@ -16,7 +16,6 @@ from components.extractor import Extractor, ExtractorArgs
 from components.freshness_check import FreshnessCheck, FreshnessCheckArgs, freshness_windows
 from components.hub_network import HubNetwork, HubNetworkArgs
 from components.incoming_sweeper import IncomingSweeper, IncomingSweeperArgs
-from components.instance_scheduler import schedule_environment
 from components.landing_loader import (
     ARCHIVE_PREFIX,
     INCOMING_PREFIX,
@@ -38,6 +37,7 @@ from components.stream_policies import (
     landing_writer_statements,
 )
 from components.tags import HUB_PLATFORM, base_tags, compute_tags
+from components.working_hours import schedule_environment
 from contract import HubOutputs, PlatformOutputs
 from stack_config import HubConfig, PlatformLink
 
@@ -207,15 +207,19 @@ class ReportingAccount(pulumi.ComponentResource):
             ),
             opts=in_account,
         )
-        if config.freshness:
+        windows = (
+            freshness_windows(config.freshness, _loaded_datasets(config.attached_platforms))
+            if config.freshness
+            else {}
+        )
+        # Nothing to watch before the first platform is attached (runbook step 1).
+        if config.freshness and windows:
             FreshnessCheck(
                 f"{name}-freshness",
                 FreshnessCheckArgs(
                     settings=config.freshness,
                     loader=config.loader,
-                    windows=freshness_windows(
-                        config.freshness, _loaded_datasets(config.attached_platforms)
-                    ),
+                    windows=windows,
                     schedule=database_schedule,
                     resource_prefix=prefix,
                     account_id=account.account_id,

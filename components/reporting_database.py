@@ -94,6 +94,8 @@ class ReportingDatabase(pulumi.ComponentResource):
             multi_az=settings.multi_az,
             port=SQLSERVER_PORT,
             backup_retention_period=settings.backup_retention_days,
+            backup_window=settings.backup_window,
+            maintenance_window=settings.maintenance_window,
             copy_tags_to_snapshot=True,
             deletion_protection=settings.deletion_protection,
             skip_final_snapshot=False,
@@ -116,14 +118,16 @@ class ReportingDatabase(pulumi.ComponentResource):
         )
         metric_alarm(
             f"{name}-free-storage",
-            description="Reporting database free storage below 10% of its allocated storage: "
-            "storage autoscaling is at its maximum or cannot keep up",
+            description="Reporting database free storage below 5% of its allocated storage "
+            "for 15 minutes: storage autoscaling (at 10%) is at its maximum or waiting out its "
+            "six-hour cool-down",
             metric=Metric("AWS/RDS", "FreeStorageSpace", "Minimum", dimensions),
             topic_arn=args.alert_topic_arn,
             tags=args.tags,
             opts=child,
             threshold=free_storage_threshold_bytes(settings.allocated_storage_gb),
             below=True,
+            periods=3,
         )
         self.address = instance.address
         self.port = instance.port
@@ -142,5 +146,5 @@ class ReportingDatabase(pulumi.ComponentResource):
 
 
 def free_storage_threshold_bytes(allocated_gb: int) -> int:
-    """10% of the allocated storage, in bytes (FreeStorageSpace's unit)."""
-    return allocated_gb * 1024**3 // 10
+    """5% of the allocated storage, in bytes (FreeStorageSpace's unit)."""
+    return allocated_gb * 1024**3 // 20

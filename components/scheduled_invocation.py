@@ -35,8 +35,18 @@ class Invocation:
 def invoke_on_schedule(
     name: str, function: LambdaFunction, invocation: Invocation, parent: pulumi.Resource
 ) -> aws.scheduler.Schedule:
-    """The schedule `{name}-schedule` with its role, children of `parent`."""
+    """The schedule `{name}-schedule` with its role, and the function's asynchronous settings
+    (`{name}-async`), children of `parent`."""
     child = pulumi.ResourceOptions(parent=parent)
+    # The schedule is the retry: an asynchronous retry would do the run again (and overlap the
+    # next one); a run that fails is recorded in the failure queue instead.
+    aws.lambda_.FunctionEventInvokeConfig(
+        f"{name}-async",
+        function_name=function.function_name,
+        maximum_retry_attempts=0,
+        destination_config={"on_failure": {"destination": function.failure_queue_arn}},
+        opts=child,
+    )
     role = aws.iam.Role(
         f"{name}-schedule-role",
         assume_role_policy=pulumi.Output.json_dumps(

@@ -7,6 +7,8 @@ from stack_config import Deployment
 PROJECT = "reporting-platform"
 HUB_PLATFORM = "reporting"
 SCHEDULE_TAG = "Schedule"
+# The scheduler's own informational tags (SchedulerLastAction, ...) start with this.
+SCHEDULER_TAG_PREFIX = "Scheduler"
 
 
 def base_tags(deployment: Deployment, platform: str) -> dict[str, str]:

@@ -199,3 +199,14 @@ def sqlserver_version(value: str) -> str:
 rate_expression = matching(
     re.compile(r"rate\(\d+ (minute|minutes|hour|hours)\)"), "a rate such as rate(5 minutes)"
 )
+daily_window = matching(
+    re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d"),
+    "an RDS daily window in UTC such as 08:00-08:30",
+)
+weekly_window = matching(
+    re.compile(
+        r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
+        r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d"
+    ),
+    "an RDS weekly window in UTC such as tue:08:30-tue:09:00",
+)

@@ -50,6 +50,10 @@ class ReportingDatabase:
     multi_az: bool
     backup_retention_days: int
     deletion_protection: bool
+    # RDS windows, UTC: daily `hh24:mi-hh24:mi` and weekly `ddd:hh24:mi-ddd:hh24:mi`. RDS takes
+    # no backup of a stopped instance, so the backup window must be in working hours.
+    backup_window: str = "08:00-08:30"
+    maintenance_window: str = "tue:08:30-tue:09:00"
 
     @property
     def parameter_group_family(self) -> str:

@@ -4,10 +4,18 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time, timedelta
 
 from functions.working_hours import working_time
-from functions.working_hours.working_time import HolidayRegion, Period, Schedule, ScheduleError
+from functions.working_hours.working_time import (
+    HolidayRegion,
+    Period,
+    Schedule,
+    ScheduleError,
+    running_at,
+)
 from stack_config import checks
+from stack_config.errors import ConfigError
 from stack_config.model import (
     AlertMail,
     AlertSettings,
@@ -43,6 +51,25 @@ def operations(top: Section, deployment: Deployment, *, hub: bool) -> Operations
         scheduler=scheduler,
         alerts=_alerts(top.section("alerts", default={})),
     )
+
+
+# A weekday in winter and one in summer: the UTC window must be in working hours in both.
+_WINDOW_CHECK_DAYS = (date(2026, 1, 14), date(2026, 7, 15))
+
+
+def check_backup_window(window: str, schedule: Schedule) -> None:
+    """RDS takes no automated backup of a stopped instance: the reporting database's backup
+    window (UTC) must lie in its schedule's working hours, whatever the clocks say."""
+    first, last = window.split("-")
+    for day in _WINDOW_CHECK_DAYS:
+        start = datetime.combine(day, time.fromisoformat(first), UTC)
+        stop = datetime.combine(day, time.fromisoformat(last), UTC) - timedelta(minutes=1)
+        if stop < start or not (running_at(schedule, start) and running_at(schedule, stop)):
+            raise ConfigError(
+                ("reportingDatabase", "backupWindow"),
+                f"{window} (UTC) is not inside schedule '{schedule.name}' on {day:%A %d %B} "
+                "(the database is stopped then, and RDS backs up only a running instance)",
+            )
 
 
 def freshness(section: Section) -> FreshnessSettings | None:
@@ -119,6 +146,10 @@ def _holidays(section: Section) -> HolidayRegion | None:
     country = region.text("country")
     subdivision = region.text("subdivision") if "subdivision" in region.written_keys() else None
     region.finish()
+    if country == "GB" and subdivision is None:
+        # The library's UK-wide set lacks Easter Monday and the August bank holiday: each
+        # nation has its own.
+        raise region.error("subdivision", "is required for GB: one of ENG, NIR, SCT, WLS")
     try:
         return working_time.check_region(HolidayRegion(country, subdivision))
     except ScheduleError as problem:

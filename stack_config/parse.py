@@ -30,7 +30,7 @@ from stack_config.model import (
     StreamedTable,
     StreamFunctions,
 )
-from stack_config.operations import freshness, operations
+from stack_config.operations import check_backup_window, freshness, operations
 from stack_config.retention import log_retention
 from stack_config.section import Section
 
@@ -84,15 +84,18 @@ def _hub(top: Section, deployment: Deployment) -> HubConfig:
     )
     _reject_duplicates(top, "platforms", "name", [p.name for p in platforms])
     _reject_overlaps(top, "platforms", [(p.name, p.vpc_cidr) for p in platforms], "vpcCidr")
+    database = _reporting_database(top.section("reportingDatabase"))
+    operations_config = operations(top, deployment, hub=True)
+    check_backup_window(database.backup_window, operations_config.schedule(deployment.schedule))
     return HubConfig(
         deployment=deployment,
         network=network,
         office_cidrs=top.texts("officeCidrs", check=checks.office_network),
         landing=_landing(top.section("landing")),
-        database=_reporting_database(top.section("reportingDatabase")),
+        database=database,
         loader=_loader(top.section("loader")),
         platforms=platforms,
-        operations=operations(top, deployment, hub=True),
+        operations=operations_config,
         extractor=_extractor(top.section("extractor", default={})),
         freshness=freshness(top.section("freshness", default={})),
     )
@@ -172,6 +175,12 @@ def _reporting_database(section: Section) -> ReportingDatabase:
         multi_az=section.flag("multiAz", default=False),
         backup_retention_days=section.integer("backupRetentionDays", 1, 35),
         deletion_protection=section.flag("deletionProtection", default=True),
+        backup_window=section.text(
+            "backupWindow", default="08:00-08:30", check=checks.daily_window
+        ),
+        maintenance_window=section.text(
+            "maintenanceWindow", default="tue:08:30-tue:09:00", check=checks.weekly_window
+        ),
     )
     if database.max_allocated_storage_gb < database.allocated_storage_gb:
         raise section.error("maxAllocatedStorageGb", "must be at least allocatedStorageGb")

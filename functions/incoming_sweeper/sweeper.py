@@ -21,8 +21,10 @@ from functions.working_hours.database_hours import DatabaseHours
 
 INCOMING_PREFIX = "incoming/"
 # One Invoke call each (tens of milliseconds), well within the function's timeout; the next run,
-# 15 minutes on, takes the rest, and the loader's concurrency is not flooded at the start of day.
-MAXIMUM_OBJECTS_PER_RUN = 500
+# 15 minutes on, takes the rest. A night's backlog reaches the loader a hundred files at a time
+# rather than all at once: Lambda queues asynchronous events past the loader's concurrency, and
+# a file still queued after 30 minutes would be sent again (harmless, the ledger, but wasted).
+MAXIMUM_OBJECTS_PER_RUN = 100
 
 
 @dataclass(frozen=True)

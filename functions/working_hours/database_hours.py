@@ -16,10 +16,10 @@ from functions.working_hours.working_time import (
     stretch_start,
 )
 
-# RDS takes minutes to start a stopped instance (SQL Server often 10 or more) after the
-# scheduler asks at the schedule's start: until it has been running this long, a failed
-# connection is the start still under way, not an outage.
-DATABASE_STARTUP_GRACE = timedelta(minutes=20)
+# The scheduler asks RDS to start the database within its rate (5 minutes) of the schedule's
+# start, and SQL Server often takes 10 to 20 minutes more: until the schedule has been running
+# this long, a failed connection is the start still under way, not an outage.
+DATABASE_STARTUP_GRACE = timedelta(minutes=45)
 
 
 @dataclass(frozen=True)

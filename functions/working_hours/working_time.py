@@ -166,8 +166,9 @@ def schedule_from_dict(name: str, raw: Mapping[str, Any]) -> Schedule:
             if region is None
             else HolidayRegion(str(region["country"]), region.get("subdivision") or None)
         )
-        if holidays_region is not None:
-            check_region(holidays_region)
+        # The region is checked when the stack config is read (`check_region`), not here: that
+        # imports the holidays library (~0.5 s uncompiled on a cold start), which the loader
+        # needs only when the database cannot be reached.
         return Schedule(
             name=name,
             timezone=zone,

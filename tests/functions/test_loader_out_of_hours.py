@@ -14,7 +14,7 @@ import pytest
 
 from functions.loader import handler
 from functions.loader import settings as loader_settings
-from functions.loader.errors import DatabaseStoppedError, DatabaseUnavailableError
+from functions.loader.errors import DatabaseUnavailableError
 from functions.loader.settings import LoaderSettings, SettingsError
 from functions.working_hours.database_hours import DATABASE_STARTUP_GRACE, DatabaseHours
 from functions.working_hours.working_time import schedule_from_dict, schedule_to_dict
@@ -270,8 +270,3 @@ def test_the_schedule_is_read_from_its_deployed_form() -> None:
 
     assert with_schedule.database_hours == DatabaseHours(OFFICE_HOURS)
     assert without.database_hours is None
-
-
-def test_the_stopped_error_is_still_a_database_unavailable_error() -> None:
-    # Callers that catch DatabaseUnavailableError (the command line) treat it as before.
-    assert issubclass(DatabaseStoppedError, DatabaseUnavailableError)

@@ -3,6 +3,7 @@ own price table and volumes (so a refresh of the real table cannot change them).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, time
 
 import pytest
@@ -435,3 +436,25 @@ def test_alarms_sns_deliveries_and_buckets_by_stack_role():
             "s3/get-requests": 0.00042 / 1000,
         }
     )
+
+
+@pytest.mark.parametrize(
+    ("window", "extra_hours"),
+    [
+        # In working hours (Tuesday 08:30-09:00 UTC): no hours beyond the schedule's.
+        ("tue:08:30-tue:09:00", 0),
+        # At night: started 30 minutes ahead, run through the 30-minute window, every week.
+        ("sun:02:00-sun:02:30", (30 + 30) / 60 * 730 / 168),
+        # Not set: RDS picks a night window of 30 minutes.
+        (None, (30 + 30) / 60 * 730 / 168),
+    ],
+)
+def test_a_maintenance_start_adds_hours_only_outside_the_schedule(window, extra_hours):
+    leading = replace(OFFICE, maintenance_lead_minutes=30)
+    settings = StackSettings(role="hub", schedules={"office": leading}, stops_compute=True)
+    (database,) = small_graph()[:1]
+    if window:
+        database = replace(database, inputs={**database.inputs, "maintenanceWindow": window})
+    result = run_estimate([database], settings)
+
+    assert result.compute[0].scheduled == pytest.approx(217.5 + extra_hours)

@@ -97,3 +97,11 @@ def test_the_readme_shows_the_prod_estimate_as_the_command_prints_it_now(capsys)
     start = readme.index("Monthly cost estimate for stack prod (mocked run of Pulumi.prod.yaml)")
     block = readme[start : readme.index("```", start)]
     assert [line for line in block if line != "..." and line not in printed] == []
+
+
+def test_the_cost_guide_shows_the_whole_prod_estimate_as_printed_now(capsys):
+    assert main(["prod"]) == 0
+    printed = capsys.readouterr().out.rstrip("\n").splitlines()
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "cost.md").read_text().splitlines()
+    start = guide.index("Monthly cost estimate for stack prod (mocked run of Pulumi.prod.yaml)")
+    assert guide[start : guide.index("```", start)] == printed

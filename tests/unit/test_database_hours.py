@@ -29,8 +29,8 @@ OFFICE_HOURS = schedule_from_dict(
     [
         (datetime(2026, 11, 25, 6, 59, tzinfo=UTC), False),
         (datetime(2026, 11, 25, 7, 0, tzinfo=UTC), False),
-        (datetime(2026, 11, 25, 7, 19, 59, tzinfo=UTC), False),
-        (datetime(2026, 11, 25, 7, 20, tzinfo=UTC), True),
+        (datetime(2026, 11, 25, 7, 44, 59, tzinfo=UTC), False),
+        (datetime(2026, 11, 25, 7, 45, tzinfo=UTC), True),
         (datetime(2026, 11, 25, 18, 59, tzinfo=UTC), True),
         (datetime(2026, 11, 25, 19, 0, tzinfo=UTC), False),
         (datetime(2026, 11, 25, 23, 0, tzinfo=UTC), False),
@@ -38,9 +38,9 @@ OFFICE_HOURS = schedule_from_dict(
         (datetime(2026, 11, 28, 12, 0, tzinfo=UTC), False),
         (datetime(2026, 12, 25, 12, 0, tzinfo=UTC), False),
         (datetime(2026, 12, 28, 12, 0, tzinfo=UTC), False),
-        # British Summer Time: 07:20 in London is 06:20 UTC.
-        (datetime(2026, 7, 1, 6, 20, tzinfo=UTC), True),
-        (datetime(2026, 7, 1, 7, 19, tzinfo=UTC) - timedelta(hours=1), False),
+        # British Summer Time: 07:45 in London is 06:45 UTC.
+        (datetime(2026, 7, 1, 6, 45, tzinfo=UTC), True),
+        (datetime(2026, 7, 1, 7, 44, tzinfo=UTC) - timedelta(hours=1), False),
     ],
 )
 def test_the_database_is_up_once_it_has_run_for_the_grace(now: datetime, up: bool) -> None:
@@ -66,4 +66,4 @@ def test_a_bad_schedule_names_its_variable(text: str, message: str) -> None:
 def test_the_schedule_round_trips_through_its_variable() -> None:
     text = json.dumps({"name": OFFICE_HOURS.name, **schedule_to_dict(OFFICE_HOURS)})
     assert database_hours_from_json("DATABASE_SCHEDULE", text).schedule == OFFICE_HOURS
-    assert timedelta(minutes=20) == DATABASE_STARTUP_GRACE
+    assert timedelta(minutes=45) == DATABASE_STARTUP_GRACE

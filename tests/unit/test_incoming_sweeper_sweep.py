@@ -16,7 +16,6 @@ from botocore.stub import Stubber
 from functions.incoming_sweeper.events import object_created_event
 from functions.incoming_sweeper.settings import SweeperSettings
 from functions.incoming_sweeper.sweeper import (
-    MAXIMUM_OBJECTS_PER_RUN,
     IncomingSweeper,
     LoaderInvoker,
 )
@@ -167,7 +166,6 @@ def test_a_run_sends_at_most_its_cap() -> None:
 
     assert len(sent) == 3
     assert (summary["resent"], summary["capped"]) == (3, True)
-    assert MAXIMUM_OBJECTS_PER_RUN == 500
 
 
 @pytest.mark.parametrize(

@@ -138,10 +138,8 @@ def test_without_a_holiday_region_holidays_are_working_days():
 
 
 def test_an_unknown_country_fails_with_its_code():
-    definition = schedule_to_dict(DAY_SHIFT)
-    definition["holidays"] = {"country": "XX", "subdivision": None}
     with pytest.raises(ScheduleError, match="country 'XX'"):
-        schedule_from_dict("day-shift", definition)
+        check_region(HolidayRegion("XX", None))
 
 
 def test_an_unknown_subdivision_fails_naming_the_known_ones():

@@ -7,12 +7,13 @@ so the estimate and the scheduler never disagree. Everything else runs every hou
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from components.tags import SCHEDULE_TAG
-from functions.scheduler.decisions import cannot_schedule
+from functions.scheduler.decisions import cannot_schedule, maintenance_window
 from functions.scheduler.inventory import Kind, Resource
-from functions.working_hours.working_time import DAYS
+from functions.working_hours.working_time import Schedule, running_at
 from offline.cost.context import PricingContext, RuleError
 from offline.cost.model import ComputeHours, LineItem, Pricing
 from offline.mocks import RegisteredResource
@@ -22,9 +23,9 @@ DEFAULT_ROOT_VOLUME_GB = 8
 DEFAULT_VOLUME_TYPE = "gp3"
 # RDS gives an instance a 30-minute weekly maintenance window unless one is set.
 DEFAULT_MAINTENANCE_MINUTES = 30
-MINUTES_PER_WEEK = 7 * 24 * 60
 HOURS_PER_WEEK = 7 * 24
-_WINDOW = re.compile(r"([a-z]{3}):([0-9]{2}):([0-9]{2})-([a-z]{3}):([0-9]{2}):([0-9]{2})")
+# A Wednesday in the estimate's year: the week whose maintenance window is checked.
+WINDOW_REFERENCE = datetime(2026, 11, 4, tzinfo=UTC)
 
 
 def rds_engine(resource: RegisteredResource, context: PricingContext) -> str:
@@ -54,7 +55,9 @@ def rds_compute_hours(resource: RegisteredResource, context: PricingContext) -> 
         replica_of=inputs.get("replicateSourceDb") or None,
         replicas=context.read_replicas_of(resource),
     )
-    return _scheduled(resource, context, kind, described, _maintenance_minutes(inputs))
+    return _scheduled(
+        resource, context, kind, described, lambda schedule: _maintenance_minutes(inputs, schedule)
+    )
 
 
 def ec2_compute_hours(resource: RegisteredResource, context: PricingContext) -> ComputeHours:
@@ -67,7 +70,7 @@ def ec2_compute_hours(resource: RegisteredResource, context: PricingContext) -> 
         tags=_tags(resource),
     )
     kind = f"EC2 {resource.inputs.get('instanceType')}"
-    return _scheduled(resource, context, kind, described, maintenance_minutes=0)
+    return _scheduled(resource, context, kind, described, lambda _: 0)
 
 
 def rds_instance(resource: RegisteredResource, context: PricingContext) -> Pricing:
@@ -172,7 +175,7 @@ def _scheduled(
     context: PricingContext,
     kind: str,
     described: Resource,
-    maintenance_minutes: float,
+    maintenance_minutes: Callable[[Schedule], float],
 ) -> ComputeHours:
     """Hours on the schedule its `Schedule` tag names, if the stack's scheduler may stop it
     (the scheduler's own `cannot_schedule` says which instances it must leave running)."""
@@ -194,11 +197,12 @@ def _scheduled(
     always = context.period.hours_per_month
     hours = context.running_hours(schedule)
     reason = f"on schedule '{name}'"
-    if schedule.maintenance_lead_minutes and maintenance_minutes:
-        # Started `maintenanceLeadMinutes` before each weekly window and run through it; RDS's
-        # default windows in eu-west-2 fall at night, outside any working-time schedule.
+    outside = maintenance_minutes(schedule)
+    if schedule.maintenance_lead_minutes and outside:
+        # Started `maintenanceLeadMinutes` before each weekly window out of hours, and run
+        # through it.
         weeks = always / HOURS_PER_WEEK
-        extra = (schedule.maintenance_lead_minutes + maintenance_minutes) / 60 * weeks
+        extra = (schedule.maintenance_lead_minutes + outside) / 60 * weeks
         hours = min(always, hours + extra)
         reason += f" + {extra:.1f} h weekly maintenance"
     return ComputeHours(resource.name, kind, hours, always, reason)
@@ -212,12 +216,17 @@ def _tags(resource: RegisteredResource) -> dict[str, str]:
     return dict(resource.inputs.get("tags") or {})
 
 
-def _maintenance_minutes(inputs: dict) -> float:
-    """The length of the weekly maintenance window (`ddd:hh:mm-ddd:hh:mm`; RDS's default: 30)."""
-    window = _WINDOW.fullmatch(str(inputs.get("maintenanceWindow") or "").lower())
-    if not window:
+def _maintenance_minutes(inputs: dict, schedule: Schedule) -> float:
+    """Minutes a week the database runs for maintenance outside its schedule: none when its
+    window (`ddd:hh24:mi-ddd:hh24:mi`, UTC) lies in working hours; RDS's own default windows
+    in eu-west-2 fall at night (30 minutes)."""
+    written = str(inputs.get("maintenanceWindow") or "")
+    if not written:
         return DEFAULT_MAINTENANCE_MINUTES
-    start_day, start_hour, start_minute, stop_day, stop_hour, stop_minute = window.groups()
-    start = (DAYS.index(start_day) * 24 + int(start_hour)) * 60 + int(start_minute)
-    stop = (DAYS.index(stop_day) * 24 + int(stop_hour)) * 60 + int(stop_minute)
-    return (stop - start) % MINUTES_PER_WEEK
+    window = maintenance_window(written, WINDOW_REFERENCE)
+    if window is None:
+        raise RuleError(f"maintenanceWindow '{written}' is not ddd:hh24:mi-ddd:hh24:mi")
+    start, stop = window
+    if running_at(schedule, start) and running_at(schedule, stop - timedelta(minutes=1)):
+        return 0
+    return (stop - start).total_seconds() / 60

@@ -16,13 +16,12 @@ from typing import Any
 
 from functions.loader.database import (
     Database,
-    Target,
-    connect,
-    parse_target,
-    sqlserver_connection_string,
 )
-from functions.loader.dialects import DIALECTS
-from functions.loader.settings import DEFAULT_LOGIN_TIMEOUT_SECONDS, SqlServerSecret
+from functions.loader.settings import (
+    DEFAULT_LOGIN_TIMEOUT_SECONDS,
+    SqlServerSecret,
+    database_opener,
+)
 from functions.working_hours.database_hours import database_hours_from_json
 from functions.working_hours.working_time import Schedule, ScheduleError
 
@@ -73,24 +72,11 @@ class FreshnessSettings:
         )
 
     def database_opener(self, secrets: Callable[[], Any]) -> Callable[[], Database]:
-        """Opens the configured database; `secrets` makes a Secrets Manager client on demand."""
-        if self.sql_server is None:
-            assert self.database_url is not None
-            target = parse_target(self.database_url)
-            return lambda: connect(target, self.login_timeout_seconds)
-        server = self.sql_server
-
-        def open_sql_server() -> Database:
-            # Read on every connect, not once: RDS rotates the password behind the secret.
-            secret = json.loads(
-                secrets().get_secret_value(SecretId=server.secret_arn)["SecretString"]
-            )
-            address = sqlserver_connection_string(
-                server.host, server.port, server.database, secret["username"], secret["password"]
-            )
-            return connect(Target(DIALECTS["mssql"], address), self.login_timeout_seconds)
-
-        return open_sql_server
+        """Opens the configured database as the loader does; `secrets` makes a Secrets Manager
+        client on demand."""
+        return database_opener(
+            self.database_url, self.sql_server, self.login_timeout_seconds, secrets
+        )
 
 
 def _schedule(text: str) -> Schedule:

@@ -113,23 +113,34 @@ class LoaderSettings:
         return open_unless_stopped
 
     def _opener(self, secrets: Callable[[], Any]) -> Callable[[], Database]:
-        if self.sql_server is None:
-            assert self.database_url is not None
-            target = parse_target(self.database_url)
-            return lambda: connect(target, self.login_timeout_seconds)
-        server = self.sql_server
+        return database_opener(
+            self.database_url, self.sql_server, self.login_timeout_seconds, secrets
+        )
 
-        def open_sql_server() -> Database:
-            # Read on every connect, not once: RDS rotates the password behind the secret.
-            secret = json.loads(
-                secrets().get_secret_value(SecretId=server.secret_arn)["SecretString"]
-            )
-            address = sqlserver_connection_string(
-                server.host, server.port, server.database, secret["username"], secret["password"]
-            )
-            return connect(Target(DIALECTS["mssql"], address), self.login_timeout_seconds)
 
-        return open_sql_server
+def database_opener(
+    database_url: str | None,
+    sql_server: SqlServerSecret | None,
+    login_timeout_seconds: int,
+    secrets: Callable[[], Any],
+) -> Callable[[], Database]:
+    """Opens the database a URL names, or the SQL Server behind its RDS-managed secret;
+    `secrets` makes a Secrets Manager client on demand."""
+    if sql_server is None:
+        assert database_url is not None
+        target = parse_target(database_url)
+        return lambda: connect(target, login_timeout_seconds)
+    server = sql_server
+
+    def open_sql_server() -> Database:
+        # Read on every connect, not once: RDS rotates the password behind the secret.
+        secret = json.loads(secrets().get_secret_value(SecretId=server.secret_arn)["SecretString"])
+        address = sqlserver_connection_string(
+            server.host, server.port, server.database, secret["username"], secret["password"]
+        )
+        return connect(Target(DIALECTS["mssql"], address), login_timeout_seconds)
+
+    return open_sql_server
 
 
 def _database_hours(environment: Mapping[str, str]) -> DatabaseHours | None:

@@ -28,6 +28,12 @@ def hub_subnets(vpc_cidr: IPv4Network, zones: tuple[str, ...]) -> tuple[PlannedS
     )
 
 
+def public_subnet_cidr(vpc_cidr: IPv4Network, zones: tuple[str, ...]) -> IPv4Network:
+    """The first free slot after the tiers: the optional bastion's public subnet."""
+    slots = list(vpc_cidr.subnets(prefixlen_diff=_HUB_SLOT_BITS))
+    return slots[len(HUB_TIERS) * len(zones)]
+
+
 def tier_cidrs(subnets: tuple[PlannedSubnet, ...], tier: str) -> list[str]:
     return [str(subnet.cidr) for subnet in subnets if subnet.tier == tier]
 

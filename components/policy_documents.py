@@ -158,6 +158,44 @@ def own_account_s3_endpoint_policy(account_id: str) -> Document:
     )
 
 
+def iam_governed_key_policy(account_id: str) -> Document:
+    """A CMK whose every use IAM decides (no `kms:ViaService`): for clients that call KMS
+    themselves, as Session Manager's client and agent do to encrypt a session."""
+    root = f"arn:aws:iam::{account_id}:root"
+    return policy_document(
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": _KEY_ADMIN_ACTIONS,
+            "Resource": "*",
+        },
+        {
+            "Sid": "UseAsIamAllows",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": _KEY_USE_ACTIONS,
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:CallerAccount": account_id}},
+        },
+    )
+
+
+def own_principals_endpoint_policy(service: str, account_id: str) -> Document:
+    """An interface endpoint for an agent's many calls (Session Manager's): any action of the
+    service, by this account's principals only."""
+    return policy_document(
+        {
+            "Sid": "OnlyThisAccountsPrincipals",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": f"{service}:*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
+        }
+    )
+
+
 def own_account_endpoint_policy(service: str, account_id: str) -> Document:
     """An interface endpoint serving only the calls functions make, on this account's resources."""
     return policy_document(

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.access_policies import LandingAccess, landing_access_statement
 from components.account_provider import account_provider
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.copier_checks import copier_problems
 from components.dataset_catalog import catalog_assets, project_catalog
 from components.extractor import Extractor, ExtractorArgs
 from components.freshness_check import FreshnessCheck, FreshnessCheckArgs, freshness_windows
+from components.hub_access import SESSION_MANAGER_SERVICES, HubAccess, HubAccessArgs
 from components.hub_network import HubNetwork, HubNetworkArgs
 from components.incoming_sweeper import IncomingSweeper, IncomingSweeperArgs
 from components.landing_loader import (
@@ -41,8 +43,9 @@ from components.working_hours import schedule_environment
 from contract import HubOutputs, PlatformOutputs
 from stack_config import HubConfig, PlatformLink
 
-# Functions in the VPC call these AWS APIs; with no NAT, only through interface endpoints.
-INTERFACE_SERVICES = ("secretsmanager", "sns")
+# Functions in the VPC call these AWS APIs; with no NAT, only through interface endpoints. The
+# access host's Session Manager agent needs its own (components/hub_access.py).
+INTERFACE_SERVICES = ("secretsmanager", "sns", *SESSION_MANAGER_SERVICES)
 
 
 @dataclass(frozen=True)
@@ -132,11 +135,18 @@ class ReportingAccount(pulumi.ComponentResource):
                 ],
                 noncurrent_version_expiry_days=config.landing.noncurrent_version_expiry_days,
                 tags=tags,
-                extra_statements=lambda bucket_arn: pulumi.Output.all(bucket_arn, writers).apply(
+                extra_statements=lambda bucket_arn: pulumi.Output.all(
+                    bucket_arn, writers, network.s3_endpoint_id
+                ).apply(
                     lambda values: [
-                        statement
-                        for writer in values[1]
-                        for statement in landing_writer_statements(values[0], writer)
+                        *(
+                            statement
+                            for writer in values[1]
+                            for statement in landing_writer_statements(values[0], writer)
+                        ),
+                        landing_access_statement(
+                            values[0], _landing_access(config, values[1], values[2])
+                        ),
                     ]
                 ),
             ),
@@ -247,6 +257,23 @@ class ReportingAccount(pulumi.ComponentResource):
             tags={**tags, "Name": f"{name}-replica-clients"},
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
+        HubAccess(
+            f"{name}-access",
+            HubAccessArgs(
+                config=config,
+                resource_prefix=prefix,
+                vpc_id=network.vpc_id,
+                app_subnet_ids=network.subnet_ids["app"],
+                database_cidrs=tier_cidrs(subnets, "data"),
+                database_port=SQLSERVER_PORT,
+                endpoints_security_group_id=network.endpoints_security_group_id,
+                replica_clients_security_group_id=replica_clients.id,
+                operations_key_arn=operations_key.arn,
+                tags=tags,
+                compute_tags=compute_tags(deployment, HUB_PLATFORM),
+            ),
+            opts=in_account,
+        )
         if config.extractor:
             Extractor(
                 f"{name}-extractor",
@@ -307,6 +334,24 @@ class ReportingAccount(pulumi.ComponentResource):
                 "replica_clients_security_group_id": self.replica_clients_security_group_id,
             }
         )
+
+
+def _landing_access(
+    config: HubConfig, writers: list[LandingWriter], hub_endpoint_id: str
+) -> LandingAccess:
+    """Landing data is read and written from the office, through the hub's S3 endpoint or a
+    copier's, by the incoming sweeper (outside any VPC), or by the deployer."""
+    account_id = config.deployment.account.account_id
+    sweeper_role = f"reporting-{config.deployment.environment}-incoming-sweeper"
+    return LandingAccess(
+        office_cidrs=[str(cidr) for cidr in config.office_cidrs],
+        endpoint_ids=[hub_endpoint_id, *(w.endpoint_id for w in writers)],
+        principal_arns=[
+            # Functions' roles are named after them (components/lambda_function.py).
+            f"arn:aws:iam::{account_id}:role/{sweeper_role}",
+            config.deployment.account.deploy_role_arn,
+        ],
+    )
 
 
 def _loaded_datasets(links: tuple[PlatformLink, ...]) -> list[str]:

@@ -16,6 +16,9 @@ from pulumi.runtime.mocks import MockMonitor
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 GET_PEERING_CONNECTION = "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection"
 GET_TABLE = "aws:dynamodb/getTable:getTable"
+GET_PARAMETER = "aws:ssm/getParameter:getParameter"
+# AWS's own public parameters, the same in every account: the current Amazon Linux AMIs.
+PUBLIC_AMI_PARAMETERS = "/aws/service/ami-amazon-linux-latest/"
 
 
 class UnknownInvokeError(RuntimeError):
@@ -124,6 +127,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if args.token == GET_PEERING_CONNECTION:
             found = self._peering_connections.get(args.args.get("id"))
             what = f"VPC peering connection {args.args.get('id')}"
+        elif args.token == GET_PARAMETER:
+            found = _public_ami_parameter(
+                args.args.get("name", ""), *self._account_of(args.provider)
+            )
+            what = f"SSM parameter {args.args.get('name')}"
         elif args.token == GET_TABLE:
             account, _ = self._account_of(args.provider)
             found = self._dynamodb_tables.get(f"{account}/{args.args.get('name')}")
@@ -131,7 +139,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         else:
             raise UnknownInvokeError(
                 f"the program invoked {args.token}; mocks serve only "
-                f"{GET_PEERING_CONNECTION} and {GET_TABLE}"
+                f"{GET_PEERING_CONNECTION}, {GET_TABLE} and {GET_PARAMETER} (public AMIs)"
             )
         if found is None:
             raise UnknownInvokeError(f"no {what} exists in this run")
@@ -289,3 +297,18 @@ def _rds_instance(name: str, state: dict[str, Any], token: str, account: str, re
             }
         ]
     return identifier, outputs
+
+
+def _public_ami_parameter(name: str, account: str, region: str) -> dict[str, Any] | None:
+    """A public AMI parameter as AWS answers it: a stable AMI id per region and name."""
+    del account  # public parameters are the same in every account
+    if not name.startswith(PUBLIC_AMI_PARAMETERS):
+        return None
+    digest = hashlib.sha256(f"{region}{name}".encode()).hexdigest()[:17]
+    return {
+        "name": name,
+        "type": "String",
+        "value": f"ami-{digest}",
+        "arn": f"arn:aws:ssm:{region}::parameter{name}",
+        "version": 1,
+    }

@@ -30,6 +30,12 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     ),
     "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": ("autoAccept", "accepter"),
     "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions": ("requester",),
+    "aws:ec2/instance:Instance": (
+        "instanceType",
+        "associatePublicIpAddress",
+        "metadataOptions",
+        "rootBlockDevice",
+    ),
     "aws:kms/key:Key": ("enableKeyRotation", "deletionWindowInDays"),
     "aws:kms/alias:Alias": ("name",),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (

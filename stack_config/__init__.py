@@ -3,6 +3,8 @@
 from stack_config.errors import ConfigError
 from stack_config.load import load_stack_config
 from stack_config.model import (
+    AccessHost,
+    AccessSettings,
     AlertMail,
     AlertSettings,
     AwsAccount,
@@ -21,6 +23,7 @@ from stack_config.model import (
     SchedulerSettings,
     SourcePlatformSettings,
     SpokeConfig,
+    SshBastion,
     StackConfig,
     StreamedTable,
     StreamFunctions,
@@ -28,6 +31,8 @@ from stack_config.model import (
 from stack_config.parse import parse_stack_config
 
 __all__ = [
+    "AccessHost",
+    "AccessSettings",
     "AlertMail",
     "AlertSettings",
     "AwsAccount",
@@ -47,6 +52,7 @@ __all__ = [
     "SchedulerSettings",
     "SourcePlatformSettings",
     "SpokeConfig",
+    "SshBastion",
     "StackConfig",
     "StreamFunctions",
     "StreamedTable",

@@ -32,6 +32,7 @@ STRUCTURED_KEYS = (
     "scheduler",
     "alerts",
     "freshness",
+    "access",
 )
 SCALAR_KEYS = ("role", "environment", "owner", "schedule", "hubStack")
 

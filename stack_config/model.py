@@ -157,6 +157,37 @@ class FreshnessSettings:
 
 
 @dataclass(frozen=True)
+class AccessHost:
+    """The instance report developers reach the databases through, by Session Manager."""
+
+    instance_type: str
+    session_log_retention_days: int
+
+
+@dataclass(frozen=True)
+class SshBastion:
+    """The case study's PuTTY server: SSH from the office only, key-only."""
+
+    instance_type: str
+    # An OpenSSH public key (ssh-ed25519 or ssh-rsa); the private key never leaves its owner.
+    public_key: str
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    """How people reach the reporting account's data, and from where."""
+
+    access_host: AccessHost
+    # Existing IAM roles that may start port-forwarding sessions to the databases.
+    report_developer_roles: tuple[str, ...]
+    # Existing IAM roles and groups of people: denied every action from outside the office.
+    office_only_roles: tuple[str, ...]
+    office_only_groups: tuple[str, ...]
+    # None: no bastion, no public subnet, no internet gateway.
+    ssh_bastion: SshBastion | None
+
+
+@dataclass(frozen=True)
 class PlatformLink:
     """The hub's view of one source platform."""
 
@@ -177,6 +208,7 @@ class HubConfig:
     loader: LoaderSettings
     platforms: tuple[PlatformLink, ...]
     operations: Operations
+    access: AccessSettings
     # None: no extractor (nothing is pulled from the replicas).
     extractor: ExtractorSettings | None = None
     # None: no freshness check.

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from stack_config import checks
+from stack_config.access import access
 from stack_config.errors import ConfigError
 from stack_config.model import (
     AwsAccount,
@@ -96,6 +97,7 @@ def _hub(top: Section, deployment: Deployment) -> HubConfig:
         loader=_loader(top.section("loader")),
         platforms=platforms,
         operations=operations_config,
+        access=access(top.section("access", default={})),
         extractor=_extractor(top.section("extractor", default={})),
         freshness=freshness(top.section("freshness", default={})),
     )

@@ -31,11 +31,9 @@ LOG_RETENTION_DAYS = (
 )
 
 
-def log_retention(section: Section) -> int:
-    """`logRetentionDays` of `section` (default 90)."""
-    days = section.integer("logRetentionDays", 1, 3653, default=90)
+def log_retention(section: Section, key: str = "logRetentionDays") -> int:
+    """`key` of `section`, a retention in days (default 90)."""
+    days = section.integer(key, 1, 3653, default=90)
     if days not in LOG_RETENTION_DAYS:
-        raise section.error(
-            "logRetentionDays", f"must be one CloudWatch Logs offers: {LOG_RETENTION_DAYS}"
-        )
+        raise section.error(key, f"must be one CloudWatch Logs offers: {LOG_RETENTION_DAYS}")
     return days

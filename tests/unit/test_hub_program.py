@@ -15,29 +15,56 @@ def _inside(run: StackRun, parent_type: str, parent_name: str, typ: str):
     return [r for r in run.resources if r.type == typ and r.parent == parent.urn]
 
 
-def test_vpc_is_private_only_over_two_zones(hub_run: StackRun):
+def test_vpc_is_private_over_two_zones_with_a_public_subnet_only_for_a_bastion(
+    hub_run: StackRun,
+):
     config = parsed_config(hub_run.stack)
     vpc = hub_run.one("aws:ec2/vpc:Vpc")
     assert vpc.inputs["cidrBlock"] == str(config.network.vpc_cidr)
     subnets = hub_run.of_type("aws:ec2/subnet:Subnet")
-    assert sorted(s.inputs["tags"]["Tier"] for s in subnets) == ["app", "app", "data", "data"]
+    bastion = config.access.ssh_bastion is not None
+    assert sorted(s.inputs["tags"]["Tier"] for s in subnets) == [
+        "app",
+        "app",
+        "data",
+        "data",
+        *(["public"] if bastion else []),
+    ]
     assert {s.inputs["availabilityZone"] for s in subnets} == set(config.network.availability_zones)
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
     for subnet in subnets:
         assert ipaddress.ip_network(subnet.inputs["cidrBlock"]).subnet_of(config.network.vpc_cidr)
-    # No way to or from the internet, and no NAT bill.
-    for absent in (
-        "aws:ec2/internetGateway:InternetGateway",
-        "aws:ec2/natGateway:NatGateway",
-        "aws:ec2/eip:Eip",
-    ):
-        assert hub_run.of_type(absent) == []
+    # No NAT bill; an internet gateway only for the bastion's subnet, whose route table no
+    # private subnet uses.
+    assert hub_run.of_type("aws:ec2/natGateway:NatGateway") == []
+    assert hub_run.of_type("aws:ec2/eip:Eip") == []
+    gateways = hub_run.of_type("aws:ec2/internetGateway:InternetGateway")
+    assert len(gateways) == (1 if bastion else 0)
+    to_internet = [
+        r
+        for r in hub_run.of_type("aws:ec2/route:Route")
+        if r.inputs.get("destinationCidrBlock") == "0.0.0.0/0"
+    ]
+    public = [s for s in subnets if s.inputs["tags"]["Tier"] == "public"]
+    associations = hub_run.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
+    for route in to_internet:
+        assert route.inputs["gatewayId"] == gateways[0].id
+        users = {
+            a.inputs["subnetId"]
+            for a in associations
+            if a.inputs["routeTableId"] == route.inputs["routeTableId"]
+        }
+        assert users == {s.id for s in public}
 
 
 def test_s3_gateway_endpoint_serves_the_private_route_table(hub_run: StackRun):
     endpoints = hub_run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
     (endpoint,) = [e for e in endpoints if e.inputs["vpcEndpointType"] == "Gateway"]
-    route_table = hub_run.one("aws:ec2/routeTable:RouteTable")
+    (route_table,) = [
+        t
+        for t in hub_run.of_type("aws:ec2/routeTable:RouteTable")
+        if t.inputs["tags"]["Name"].endswith("private")
+    ]
     assert endpoint.inputs["serviceName"] == "com.amazonaws.eu-west-2.s3"
     assert endpoint.inputs["routeTableIds"] == [route_table.id]
     policy = json.loads(endpoint.inputs["policy"])
@@ -51,9 +78,15 @@ def test_default_security_group_is_stripped(hub_run: StackRun):
 
 
 def test_customer_managed_keys_rotate_and_are_scoped_to_services(hub_run: StackRun):
-    keys = {key.name: key for key in hub_run.of_type("aws:kms/key:Key")}
+    keys = {
+        key.name: key
+        for key in hub_run.of_type("aws:kms/key:Key")
+        # The session key serves clients that call KMS themselves (test_access_program).
+        if key.name != "reporting-access-sessions-key"
+    }
     assert set(keys) == {
-        f"reporting-{purpose}-key" for purpose in ("storage", "database", "operations")
+        f"reporting-{purpose}-key"
+        for purpose in ("storage", "database", "operations", "access-volumes")
     }
     services = {}
     for name, key in keys.items():
@@ -69,6 +102,7 @@ def test_customer_managed_keys_rotate_and_are_scoped_to_services(hub_run: StackR
             "secretsmanager.eu-west-2.amazonaws.com",
         ],
         "reporting-operations-key": ["sns.eu-west-2.amazonaws.com", "sqs.eu-west-2.amazonaws.com"],
+        "reporting-access-volumes-key": ["ec2.eu-west-2.amazonaws.com"],
     }
 
 

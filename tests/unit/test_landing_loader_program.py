@@ -197,15 +197,16 @@ def test_loader_network_reaches_only_the_database_s3_and_api_endpoints(hub_run: 
     assert (apis["fromPort"], apis["securityGroups"]) == (443, [endpoints_group.id])
 
 
-def test_secrets_manager_and_sns_are_reached_through_private_endpoints(hub_run: StackRun):
+def test_aws_apis_are_reached_through_private_endpoints(hub_run: StackRun):
     interface = {
         e.inputs["serviceName"]: e
         for e in hub_run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
         if e.inputs["vpcEndpointType"] == "Interface"
     }
+    # The functions' two, and Session Manager's for the access host.
     assert sorted(interface) == [
-        "com.amazonaws.eu-west-2.secretsmanager",
-        "com.amazonaws.eu-west-2.sns",
+        f"com.amazonaws.eu-west-2.{service}"
+        for service in ("ec2messages", "kms", "logs", "secretsmanager", "sns", "ssm", "ssmmessages")
     ]
     app_subnets = {
         s.id for s in hub_run.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["Tier"] == "app"

@@ -98,6 +98,9 @@ FREE_TYPES: dict[str, str] = {
     "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": "no charge",
     "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions": "no charge",
     "aws:kms/alias:Alias": "no charge",
+    "aws:ec2/internetGateway:InternetGateway": "no charge (data transfer out is not estimated)",
+    "aws:ec2/keyPair:KeyPair": "no charge",
+    "aws:ssm/document:Document": "no charge (Session Manager has none)",
     "aws:s3/bucketVersioning:BucketVersioning": "no charge (versions are in GB stored)",
     "aws:s3/bucketVersioningV2:BucketVersioningV2": "no charge (versions are in GB stored)",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (

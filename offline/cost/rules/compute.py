@@ -132,6 +132,16 @@ def ec2_instance(resource: RegisteredResource, context: PricingContext) -> Prici
             context.price(f"ec2/instance-hour/linux/{instance_type}"),
         )
     ]
+    if inputs.get("associatePublicIpAddress"):
+        # AWS charges every public IPv4 address by the hour; a stopped instance releases its own.
+        items.append(
+            LineItem(
+                resource.name,
+                f"public IPv4 address, {hours.scheduled:,.1f} h",
+                hours.scheduled,
+                context.price("vpc/public-ipv4-hour"),
+            )
+        )
     root = inputs.get("rootBlockDevice") or {}
     volumes = [("root", root), *(("data", v) for v in inputs.get("ebsBlockDevices") or [])]
     for role, volume in volumes:

@@ -1,0 +1,131 @@
+"""Policy documents for people's access: the report developers' Session Manager rights, the
+access host's own role, the office-only guard, and the landing bucket's where-from rule. Pure,
+tested without Pulumi."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.policy_documents import Document, policy_document
+
+# Session Manager documents that forward a local port: to the host itself, or through it to a
+# database endpoint (the reporting database, a replica across the peering).
+PORT_FORWARDING_DOCUMENTS = (
+    "AWS-StartPortForwardingSession",
+    "AWS-StartPortForwardingSessionToRemoteHost",
+)
+# What the landing bucket refuses from anywhere but the office, the VPC endpoints and the named
+# roles: reading, writing and listing data. Configuration (the deployer's) is not data.
+LANDING_DATA_ACTIONS = [
+    "s3:DeleteObject*",
+    "s3:GetObject*",
+    "s3:ListBucket*",
+    "s3:PutObject*",
+    "s3:RestoreObject",
+]
+
+
+def deny_outside_office_policy(office_cidrs: list[str]) -> Document:
+    """Deny every action a person makes from outside the office ranges; AWS services acting on
+    their behalf (a console upload through CloudFormation, Athena reading S3) still work."""
+    return policy_document(
+        {
+            "Sid": "DenyOutsideTheOffice",
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {
+                "NotIpAddress": {"aws:SourceIp": sorted(office_cidrs)},
+                "Bool": {"aws:ViaAWSService": "false"},
+                "Null": {"aws:CalledVia": "true"},
+            },
+        }
+    )
+
+
+@dataclass(frozen=True)
+class SessionGrants:
+    region: str
+    account_id: str
+    access_host_arn: str
+    session_key_arn: str
+
+
+def report_developer_policy(grants: SessionGrants) -> Document:
+    """Forward ports through the access host, end one's own sessions; no shell."""
+    documents = [
+        f"arn:aws:ssm:{grants.region}::document/{name}" for name in PORT_FORWARDING_DOCUMENTS
+    ]
+    return policy_document(
+        {
+            "Sid": "ForwardPortsThroughTheAccessHost",
+            "Effect": "Allow",
+            "Action": "ssm:StartSession",
+            "Resource": [grants.access_host_arn, *documents],
+            # Refuse a session that names no document (that would be a shell).
+            "Condition": {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}},
+        },
+        {
+            "Sid": "ManageOwnSessions",
+            "Effect": "Allow",
+            "Action": ["ssm:ResumeSession", "ssm:TerminateSession"],
+            "Resource": (
+                f"arn:aws:ssm:{grants.region}:{grants.account_id}:session/${{aws:userid}}-*"
+            ),
+        },
+        {
+            "Sid": "EncryptSessions",
+            "Effect": "Allow",
+            "Action": "kms:GenerateDataKey",
+            "Resource": grants.session_key_arn,
+        },
+    )
+
+
+def access_host_policy(session_log_group_arn: str, session_key_arn: str) -> Document:
+    """Beyond AmazonSSMManagedInstanceCore: write session logs, decrypt session data."""
+    return policy_document(
+        {
+            "Sid": "WriteSessionLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            "Resource": [session_log_group_arn, f"{session_log_group_arn}:*"],
+        },
+        {
+            "Sid": "DecryptSessions",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": session_key_arn,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class LandingAccess:
+    """Where landing data may be read and written from."""
+
+    office_cidrs: list[str]
+    # The hub's S3 gateway endpoint and each streaming platform's copier endpoint.
+    endpoint_ids: list[str]
+    # Roles that reach S3 from outside any VPC (the incoming sweeper) and the deployer.
+    principal_arns: list[str]
+
+
+def landing_access_statement(bucket_arn: str, access: LandingAccess) -> Document:
+    """Deny data actions unless they come from the office, through one of the VPC endpoints, by
+    one of the named roles, or from an AWS service acting on a caller's behalf."""
+    return {
+        "Sid": "DenyDataFromElsewhere",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": LANDING_DATA_ACTIONS,
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {
+            # *IfExists: a request through an endpoint has no source IP, one from the internet
+            # no endpoint; each is then judged by the other keys.
+            "NotIpAddressIfExists": {"aws:SourceIp": sorted(access.office_cidrs)},
+            "StringNotEqualsIfExists": {"aws:SourceVpce": sorted(access.endpoint_ids)},
+            "ArnNotLike": {"aws:PrincipalArn": sorted(access.principal_arns)},
+            "Bool": {"aws:ViaAWSService": "false"},
+        },
+    }

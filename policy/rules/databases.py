@@ -1,0 +1,114 @@
+"""RDS: encrypted with a customer managed key, backed up, never public; read replicas guarded
+against promotion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fnmatch import fnmatchcase
+from typing import Any
+
+from policy.rules.graph import GraphResource, StackViolation, by_parent, of_types
+from policy.rules.values import as_list, document, is_set, is_unknown, statements
+
+RDS_INSTANCE = "aws:rds/instance:Instance"
+IAM_POLICY = "aws:iam/policy:Policy"
+PROMOTE_ACTION = "rds:PromoteReadReplica"
+# Key ids that name AWS managed keys (alias/aws/rds, ...): not a key the account controls.
+AWS_MANAGED_KEY_MARKER = "alias/aws/"
+
+
+def is_replica(props: Mapping[str, Any]) -> bool:
+    """A read replica: `replicateSourceDb` names its source (unknown still means one is named)."""
+    return is_set(props.get("replicateSourceDb"))
+
+
+def customer_managed_key_problem(setting: str, key: Any) -> list[str]:
+    """Why `key` (the value of `setting`) is not a customer managed key, if it is not."""
+    if is_unknown(key):
+        return []
+    if not is_set(key):
+        return [f"{setting} is not set: no customer managed key protects the data"]
+    if isinstance(key, str) and AWS_MANAGED_KEY_MARKER in key:
+        return [f"{setting} {key!r} is an AWS managed key, not a customer managed key"]
+    return []
+
+
+def rds_storage_encrypted_with_cmk(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Primaries: `storageEncrypted` true with a CMK in `kmsKeyId`. A replica inherits its
+    source's encryption (a same-region replica cannot differ), so it is not judged here."""
+    if resource_type != RDS_INSTANCE or is_replica(props):
+        return []
+    encrypted = props.get("storageEncrypted")
+    problems = []
+    if not is_unknown(encrypted) and encrypted is not True:
+        problems.append(
+            "storageEncrypted is not true: the database's storage, snapshots and backups "
+            "would be in clear"
+        )
+    return problems + customer_managed_key_problem("kmsKeyId", props.get("kmsKeyId"))
+
+
+def rds_backups_enabled(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Primaries keep at least a day of automated backups (`backupRetentionPeriod` >= 1).
+    Replicas re-sync from their source and need none."""
+    if resource_type != RDS_INSTANCE or is_replica(props):
+        return []
+    days = props.get("backupRetentionPeriod")
+    if is_unknown(days):
+        return []
+    if isinstance(days, bool) or not isinstance(days, int | float) or days < 1:
+        shown = "not set" if days is None else repr(days)
+        return [
+            f"backupRetentionPeriod is {shown}: a primary needs automated backups (at least 1 day)"
+        ]
+    return []
+
+
+def rds_not_public(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """No instance, primary or replica, gets a public endpoint (the provider's default is
+    private, so only an explicit true fails)."""
+    if resource_type != RDS_INSTANCE:
+        return []
+    if props.get("publiclyAccessible") is True:
+        return ["publiclyAccessible is true: the database would get an internet-facing address"]
+    return []
+
+
+def _denies_promotion(policy: GraphResource) -> bool | None:
+    """Whether the policy denies promoting replicas; None if its document is unknown yet."""
+    doc = document(policy.props.get("policy"))
+    if is_unknown(doc):
+        return None
+    if doc is None:
+        return False
+    return any(
+        statement.get("Effect") == "Deny"
+        and any(
+            isinstance(action, str) and fnmatchcase(PROMOTE_ACTION.lower(), action.lower())
+            for action in as_list(statement.get("Action"))
+        )
+        for statement in statements(doc)
+    )
+
+
+def replicas_have_promote_guard(resources: Sequence[GraphResource]) -> list[StackViolation]:
+    """Every read replica has a sibling IAM policy (same parent component) that denies
+    `rds:PromoteReadReplica`: a promoted reporting replica would split from its source."""
+    violations = []
+    for siblings in by_parent(resources).values():
+        replicas = [r for r in of_types(siblings, (RDS_INSTANCE,)) if is_replica(r.props)]
+        if not replicas:
+            continue
+        guards = [_denies_promotion(policy) for policy in of_types(siblings, (IAM_POLICY,))]
+        if any(guard is not False for guard in guards):
+            continue
+        reason = (
+            "no sibling IAM policy under the same component"
+            if not guards
+            else "no sibling IAM policy has a Deny statement naming rds:PromoteReadReplica"
+        )
+        violations += [
+            StackViolation(replica.urn, f"read replica {replica.name}: {reason}")
+            for replica in replicas
+        ]
+    return violations

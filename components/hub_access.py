@@ -35,8 +35,24 @@ class HubAccessArgs:
     compute_tags: dict[str, str]
 
 
+def bastion_subnet_cidr(config: HubConfig):
+    """The bastion's public subnet: the first free slot of the hub's plan."""
+    return public_subnet_cidr(config.network.vpc_cidr, config.network.availability_zones)
+
+
+def database_client_cidrs(config: HubConfig, app_cidrs: list[str]) -> list[str]:
+    """Who may reach the reporting database and the replicas: the app tier, and the bastion's
+    subnet when there is one."""
+    if config.access.ssh_bastion is None:
+        return app_cidrs
+    return [*app_cidrs, str(bastion_subnet_cidr(config))]
+
+
 class HubAccess(pulumi.ComponentResource):
     """Keys, access host, bastion (when configured) and people's policies."""
+
+    # None: no bastion.
+    bastion_route_table_id: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: HubAccessArgs, opts: pulumi.ResourceOptions | None = None
@@ -83,19 +99,16 @@ class HubAccess(pulumi.ComponentResource):
             opts=child,
         )
         bastion = config.access.ssh_bastion
+        self.bastion_route_table_id = None
         if bastion:
-            SshBastion(
+            self.bastion_route_table_id = SshBastion(
                 f"{name}-bastion",
                 SshBastionArgs(
                     settings=bastion,
                     resource_prefix=args.resource_prefix,
                     vpc_id=args.vpc_id,
                     availability_zone=config.network.availability_zones[0],
-                    subnet_cidr=str(
-                        public_subnet_cidr(
-                            config.network.vpc_cidr, config.network.availability_zones
-                        )
-                    ),
+                    subnet_cidr=str(bastion_subnet_cidr(config)),
                     office_cidrs=[str(cidr) for cidr in config.office_cidrs],
                     database_cidrs=args.database_cidrs,
                     database_port=args.database_port,
@@ -105,7 +118,7 @@ class HubAccess(pulumi.ComponentResource):
                     compute_tags=args.compute_tags,
                 ),
                 opts=child,
-            )
+            ).route_table_id
         PeopleAccess(
             f"{name}-people",
             PeopleAccessArgs(
@@ -120,4 +133,9 @@ class HubAccess(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.register_outputs({"access_host_arn": host.instance_arn})
+        self.register_outputs(
+            {
+                "access_host_arn": host.instance_arn,
+                "bastion_route_table_id": self.bastion_route_table_id,
+            }
+        )

@@ -15,6 +15,9 @@ class PeeringAcceptanceArgs:
     replica_cidr: pulumi.Input[str]
     route_table_id: pulumi.Input[str]
     tags: dict[str, str]
+    # The SSH bastion's public route table, when there is one: the bastion reaches the replicas
+    # over the peering too.
+    bastion_route_table_id: pulumi.Input[str] | None = None
 
 
 class PeeringAcceptance(pulumi.ComponentResource):
@@ -44,5 +47,13 @@ class PeeringAcceptance(pulumi.ComponentResource):
             vpc_peering_connection_id=accepter.id,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        if args.bastion_route_table_id is not None:
+            aws.ec2.Route(
+                f"{name}-bastion-route",
+                route_table_id=args.bastion_route_table_id,
+                destination_cidr_block=args.replica_cidr,
+                vpc_peering_connection_id=accepter.id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.peering_connection_id = accepter.id
         self.register_outputs({"peering_connection_id": self.peering_connection_id})

@@ -15,7 +15,12 @@ from components.copier_checks import copier_problems
 from components.dataset_catalog import catalog_assets, project_catalog
 from components.extractor import Extractor, ExtractorArgs
 from components.freshness_check import FreshnessCheck, FreshnessCheckArgs, freshness_windows
-from components.hub_access import SESSION_MANAGER_SERVICES, HubAccess, HubAccessArgs
+from components.hub_access import (
+    SESSION_MANAGER_SERVICES,
+    HubAccess,
+    HubAccessArgs,
+    database_client_cidrs,
+)
 from components.hub_network import HubNetwork, HubNetworkArgs
 from components.incoming_sweeper import IncomingSweeper, IncomingSweeperArgs
 from components.landing_loader import (
@@ -72,9 +77,11 @@ class ReportingAccount(pulumi.ComponentResource):
         in_account = pulumi.ResourceOptions(parent=self, providers=[provider])
         tags = base_tags(deployment, HUB_PLATFORM)
         subnets = hub_subnets(config.network.vpc_cidr, config.network.availability_zones)
-        # The app tier holds the compute that reads data: the loader now, later the extractor,
-        # the report runner and the bastion. The database and the replicas admit only it.
+        # The app tier holds the compute that reads data (the functions, the access host, later
+        # the report runner); the database and the replicas admit only it, and the SSH bastion's
+        # subnet when there is one (components/hub_access.py).
         app_cidrs = tier_cidrs(subnets, "app")
+        client_cidrs = database_client_cidrs(config, app_cidrs)
 
         network = HubNetwork(
             f"{name}-network",
@@ -158,7 +165,7 @@ class ReportingAccount(pulumi.ComponentResource):
                 settings=config.database,
                 vpc_id=network.vpc_id,
                 subnet_ids=network.subnet_ids["data"],
-                client_cidrs=app_cidrs,
+                client_cidrs=client_cidrs,
                 key_arn=database_key.arn,
                 tags=tags,
                 compute_tags=compute_tags(deployment, HUB_PLATFORM),
@@ -257,7 +264,7 @@ class ReportingAccount(pulumi.ComponentResource):
             tags={**tags, "Name": f"{name}-replica-clients"},
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
-        HubAccess(
+        access = HubAccess(
             f"{name}-access",
             HubAccessArgs(
                 config=config,
@@ -309,6 +316,7 @@ class ReportingAccount(pulumi.ComponentResource):
                     peering_connection_id=verified["peering_connection_id"],
                     replica_cidr=verified["replica_cidr"],
                     route_table_id=network.route_table_id,
+                    bastion_route_table_id=access.bastion_route_table_id,
                     tags={**tags, "PeerPlatform": link.name},
                 ),
                 opts=in_account,
@@ -320,7 +328,7 @@ class ReportingAccount(pulumi.ComponentResource):
             region=account.region,
             vpc_id=network.vpc_id,
             vpc_cidr=str(config.network.vpc_cidr),
-            replica_client_cidrs=app_cidrs,
+            replica_client_cidrs=client_cidrs,
             landing_bucket_name=landing.bucket_name,
             landing_bucket_arn=landing.arn,
             landing_key_arn=storage_key.arn,

@@ -40,6 +40,7 @@ class SshBastion(pulumi.ComponentResource):
     """Internet gateway, public subnet and its route table, key pair, security group, instance."""
 
     public_ip: pulumi.Output[str]
+    route_table_id: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: SshBastionArgs, opts: pulumi.ResourceOptions | None = None
@@ -125,4 +126,5 @@ class SshBastion(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),
         )
         self.public_ip = instance.public_ip
-        self.register_outputs({"public_ip": self.public_ip})
+        self.route_table_id = routes.id
+        self.register_outputs({"public_ip": self.public_ip, "route_table_id": self.route_table_id})

@@ -199,20 +199,22 @@ def test_reporting_database_is_encrypted_private_and_password_managed(hub_run: S
     } in params.inputs["parameters"]
 
 
-def test_database_admits_sql_server_from_the_app_tier_only(hub_run: StackRun):
+def test_database_admits_sql_server_from_the_app_tier_and_a_bastion_only(hub_run: StackRun):
     group = next(
         g
         for g in hub_run.of_type("aws:ec2/securityGroup:SecurityGroup")
         if g.name == "reporting-db-sg"
     )
-    app_cidrs = sorted(
+    # The public tier exists only with an SSH bastion, and holds nothing else.
+    client_cidrs = sorted(
         s.inputs["cidrBlock"]
         for s in hub_run.of_type("aws:ec2/subnet:Subnet")
-        if s.inputs["tags"]["Tier"] == "app"
+        if s.inputs["tags"]["Tier"] in ("app", "public")
     )
     (rule,) = group.inputs["ingress"]
     assert (rule["fromPort"], rule["toPort"], rule["protocol"]) == (1433, 1433, "tcp")
-    assert sorted(rule["cidrBlocks"]) == app_cidrs
+    assert sorted(rule["cidrBlocks"]) == client_cidrs
+    assert sorted(hub_run.exports["replicaClientCidrs"]) == client_cidrs
     assert group.inputs["egress"] == []
 
 
@@ -229,15 +231,20 @@ def test_hub_accepts_and_routes_to_exactly_the_attached_platforms(estates):
             assert accepter.inputs["vpcPeeringConnectionId"] == spoke.exports["peeringConnectionId"]
             assert accepter.inputs["autoAccept"] is True
             assert accepter.inputs["accepter"] == {"allowRemoteVpcDnsResolution": True}
-            (route,) = _inside(
+            routes = _inside(
                 hub,
                 "reporting:network:PeeringAcceptance",
                 f"reporting-peer-{platform}",
                 "aws:ec2/route:Route",
             )
-            # Only the platform's replica subnets, never its whole VPC.
-            assert route.inputs["destinationCidrBlock"] == spoke.exports["replicaCidr"]
-            assert route.inputs["vpcPeeringConnectionId"] == spoke.exports["peeringConnectionId"]
+            # From the private route table, and the SSH bastion's when there is one.
+            assert len(routes) == (2 if config.access.ssh_bastion else 1)
+            for route in routes:
+                # Only the platform's replica subnets, never its whole VPC.
+                assert route.inputs["destinationCidrBlock"] == spoke.exports["replicaCidr"]
+                assert (
+                    route.inputs["vpcPeeringConnectionId"] == spoke.exports["peeringConnectionId"]
+                )
         refs = sorted(r.name for r in hub.of_type("pulumi:pulumi:StackReference"))
         assert refs == sorted(p.stack for p in config.attached_platforms)
 

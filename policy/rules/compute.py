@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from policy.rules.databases import customer_managed_key_problem
-from policy.rules.values import as_list, is_set, is_unknown, lookup
+from policy.rules.values import as_list, is_set, is_unknown, lookup, shown
 
 EC2_INSTANCE = "aws:ec2/instance:Instance"
 EBS_VOLUME = "aws:ebs/volume:Volume"
@@ -32,8 +32,7 @@ def ec2_imdsv2_required(resource_type: str, props: Mapping[str, Any]) -> list[st
     tokens = lookup(props, "metadataOptions", "httpTokens")
     if is_unknown(tokens) or tokens == "required":
         return []
-    shown = "not set" if tokens is None else repr(tokens)
-    return [f"metadataOptions.httpTokens is {shown}: IMDSv2 must be required"]
+    return [f"metadataOptions.httpTokens is {shown(tokens)}: IMDSv2 must be required"]
 
 
 def _volume_problems(where: str, volume: Any) -> list[str]:

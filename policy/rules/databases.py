@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from policy.rules.graph import GraphResource, StackViolation, by_parent, of_types
-from policy.rules.values import as_list, document, is_set, is_unknown, statements
+from policy.rules.values import as_list, document, is_set, is_unknown, shown, statements
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
 IAM_POLICY = "aws:iam/policy:Policy"
@@ -57,9 +57,9 @@ def rds_backups_enabled(resource_type: str, props: Mapping[str, Any]) -> list[st
     if is_unknown(days):
         return []
     if isinstance(days, bool) or not isinstance(days, int | float) or days < 1:
-        shown = "not set" if days is None else repr(days)
         return [
-            f"backupRetentionPeriod is {shown}: a primary needs automated backups (at least 1 day)"
+            f"backupRetentionPeriod is {shown(days)}: a primary needs automated backups "
+            "(at least 1 day)"
         ]
     return []
 

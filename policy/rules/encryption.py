@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from policy.rules.databases import customer_managed_key_problem
-from policy.rules.values import is_set, is_unknown, lookup
+from policy.rules.values import is_set, is_unknown, lookup, shown
 
 KMS_KEY = "aws:kms/key:Key"
 KINESIS_STREAM = "aws:kinesis/stream:Stream"
@@ -41,8 +41,7 @@ def kinesis_stream_encrypted(resource_type: str, props: Mapping[str, Any]) -> li
         return []
     kind = props.get("encryptionType")
     if not is_unknown(kind) and kind != "KMS":
-        shown = "not set" if kind is None else repr(kind)
-        return [f"encryptionType is {shown}: the stream's records would rest in clear"]
+        return [f"encryptionType is {shown(kind)}: the stream's records would rest in clear"]
     return customer_managed_key_problem("kmsKeyId", props.get("kmsKeyId"))
 
 
@@ -113,5 +112,4 @@ def log_group_retention_set(resource_type: str, props: Mapping[str, Any]) -> lis
     days = props.get("retentionInDays")
     if is_unknown(days) or (isinstance(days, int | float) and days > 0):
         return []
-    shown = "not set" if days is None else repr(days)
-    return [f"retentionInDays is {shown}: the logs would be kept forever"]
+    return [f"retentionInDays is {shown(days)}: the logs would be kept forever"]

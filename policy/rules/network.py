@@ -10,7 +10,7 @@ from typing import Any
 
 from policy.rules.compute import EC2_INSTANCE, is_ssh_bastion
 from policy.rules.graph import GraphResource, StackViolation, by_parent, of_types
-from policy.rules.values import UNKNOWN, as_list, is_set, is_unknown, port
+from policy.rules.values import UNKNOWN, Unknown, as_list, is_set, is_unknown, port
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -63,7 +63,7 @@ def _sources(rule: Mapping[str, Any], keys: Sequence[str]) -> tuple[str, ...]:
     return tuple(key for key in keys if is_set(rule.get(key)) and rule.get(key) is not False)
 
 
-def ingress_of(resource_type: str, props: Mapping[str, Any]) -> list[Ingress] | object:
+def ingress_of(resource_type: str, props: Mapping[str, Any]) -> list[Ingress] | Unknown:
     """The ingress rules a resource defines ([] for other types); UNKNOWN if not known yet."""
     if resource_type in GROUP_TYPES:
         rules = props.get("ingress")

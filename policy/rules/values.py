@@ -15,15 +15,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 
-class _Unknown:
-    """The one marker for a value the engine computes only when the resource is created."""
+class Unknown:
+    """The type of `UNKNOWN`, the one marker for a value the engine computes only when the
+    resource is created."""
 
     def __repr__(self) -> str:
         return "<unknown until deployed>"
 
 
-UNKNOWN: Final = _Unknown()
-# A policy document whose JSON text is unknown, or was not valid JSON (AWS rejects that).
+UNKNOWN: Final = Unknown()
+# An IAM, key or bucket policy document, parsed.
 Document = Mapping[str, Any]
 
 
@@ -56,7 +57,7 @@ def is_set(value: Any) -> bool:
     return is_unknown(value) or value not in (None, "", [], {})
 
 
-def document(value: Any) -> Document | _Unknown | None:
+def document(value: Any) -> Document | Unknown | None:
     """A policy document given as JSON text (or already as a mapping); None if absent or not
     valid JSON."""
     if is_unknown(value) or isinstance(value, Mapping):
@@ -86,3 +87,13 @@ def port(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return int(value)
+
+
+def shown(value: Any) -> str:
+    """A setting's value in a message: "not set", a whole number without its ".0" (the engine
+    hands numbers over as floats), else its repr."""
+    if value is None:
+        return "not set"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)

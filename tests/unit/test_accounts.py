@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
-import keyword
 
 from stack_helpers import parsed_config
 
 from offline.engine import StackRun
-
-REQUIRED_TAGS = {"Project", "Environment", "Platform", "Owner"}
+from policy.rules.tags import REQUIRED_TAGS, is_taggable
 
 
 def test_each_stack_has_exactly_one_aws_provider_for_its_configured_account(stack_run: StackRun):
@@ -40,26 +36,14 @@ def test_no_resource_falls_back_to_a_default_provider(stack_run: StackRun):
     assert [r.name for r in stack_run.aws_resources() if not r.provider] == []
 
 
-def _taggable(resource_type: str) -> bool:
-    """Whether the pulumi_aws class for `aws:<module>/<x>:<Class>` takes a `tags` argument."""
-    module, class_name = (
-        resource_type.split(":")[1].split("/", 1)[0],
-        resource_type.rsplit(":", 1)[1],
-    )
-    # Python keywords get a trailing underscore: aws:lambda/... lives in pulumi_aws.lambda_.
-    python_module = f"{module}_" if keyword.iskeyword(module) else module
-    cls = getattr(importlib.import_module(f"pulumi_aws.{python_module}"), class_name)
-    return "tags" in inspect.signature(cls._internal_init).parameters
-
-
 def test_every_taggable_resource_carries_the_required_tags(stack_run: StackRun):
     config = parsed_config(stack_run.stack)
-    taggable = [r for r in stack_run.aws_resources() if _taggable(r.type)]
+    taggable = [r for r in stack_run.aws_resources() if is_taggable(r.type)]
     assert len(taggable) >= 8
     for resource in taggable:
         tags = resource.inputs.get("tags") or {}
-        assert set(tags) >= REQUIRED_TAGS, (
-            f"{resource.type} {resource.name} lacks {REQUIRED_TAGS - set(tags)}"
+        assert set(tags) >= set(REQUIRED_TAGS), (
+            f"{resource.type} {resource.name} lacks {set(REQUIRED_TAGS) - set(tags)}"
         )
         assert tags["Environment"] == config.deployment.environment
         assert tags["Owner"] == config.deployment.owner

@@ -178,6 +178,29 @@ def query(database: Database) -> Callable[..., list[tuple[Any, ...]]]:
     return run
 
 
+class Mailbox:
+    """What the emulator's SES sent, read from moto's model data (moto keeps sent messages)."""
+
+    def __init__(self, emulator_url: str) -> None:
+        self.emulator_url = emulator_url
+
+    def sent(self, ses_message_id: str) -> dict[str, Any]:
+        """The sent message with this id: source, destinations, subject and body."""
+        try:
+            with urlopen(f"{self.emulator_url}/moto-api/data.json", timeout=10) as response:
+                data = json.load(response)
+        except OSError as error:
+            unavailable(f"the emulator does not list sent emails (moto's /moto-api/): {error}")
+        matches = [m for m in data["ses"]["Message"] if m["id"] == ses_message_id]
+        assert len(matches) == 1, f"SES message {ses_message_id} was not sent"
+        return matches[0]
+
+
+@pytest.fixture
+def mailbox(emulator_url: str) -> Mailbox:
+    return Mailbox(emulator_url)
+
+
 @dataclass
 class FakeLambdaContext:
     """What powertools' inject_lambda_context and the handlers read from a Lambda context."""

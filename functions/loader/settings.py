@@ -80,7 +80,7 @@ class LoaderSettings:
             ),
             database_url=url or None,
             sql_server=sql_server,
-            database_hours=_database_hours(environment),
+            database_hours=database_hours_from_environment(environment),
         )
 
     def database_opener(
@@ -94,23 +94,9 @@ class LoaderSettings:
         stopped or starting (at `clock()`) is DatabaseStoppedError.
         """
         opener = self._opener(secrets)
-        hours = self.database_hours
-        if hours is None:
+        if self.database_hours is None:
             return opener
-
-        def open_unless_stopped() -> Database:
-            try:
-                return opener()
-            except DatabaseUnavailableError as error:
-                now = clock()
-                if not hours.may_be_stopped(now):
-                    raise
-                raise DatabaseStoppedError(
-                    f"{error} (schedule '{hours.schedule.name}' has the database stopped or "
-                    f"starting at {now.astimezone(UTC):%Y-%m-%dT%H:%M}Z)"
-                ) from error
-
-        return open_unless_stopped
+        return unless_stopped(opener, self.database_hours, clock)
 
     def _opener(self, secrets: Callable[[], Any]) -> Callable[[], Database]:
         return database_opener(
@@ -143,7 +129,28 @@ def database_opener(
     return open_sql_server
 
 
-def _database_hours(environment: Mapping[str, str]) -> DatabaseHours | None:
+def unless_stopped(
+    opener: Callable[[], Database], hours: DatabaseHours, clock: Callable[[], datetime]
+) -> Callable[[], Database]:
+    """`opener`, except that failing to connect while `hours` has the database stopped or
+    starting (at `clock()`) is DatabaseStoppedError: a wait, not a fault."""
+
+    def open_unless_stopped() -> Database:
+        try:
+            return opener()
+        except DatabaseUnavailableError as error:
+            now = clock()
+            if not hours.may_be_stopped(now):
+                raise
+            raise DatabaseStoppedError(
+                f"{error} (schedule '{hours.schedule.name}' has the database stopped or "
+                f"starting at {now.astimezone(UTC):%Y-%m-%dT%H:%M}Z)"
+            ) from error
+
+    return open_unless_stopped
+
+
+def database_hours_from_environment(environment: Mapping[str, str]) -> DatabaseHours | None:
     """DATABASE_SCHEDULE, when set."""
     text = environment.get("DATABASE_SCHEDULE", "").strip()
     if not text:

@@ -7,11 +7,10 @@ import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
-from urllib.request import urlopen
 
 import pytest
 from botocore.exceptions import ClientError
-from service_fixtures import REGION, unavailable
+from service_fixtures import REGION
 
 from functions.alert_mailer import handler
 
@@ -77,24 +76,6 @@ def loader_alarm(name: str) -> str:
     )
 
 
-class Mailbox:
-    """What the emulator's SES sent, read from moto's model data (moto keeps sent messages)."""
-
-    def __init__(self, emulator_url: str) -> None:
-        self.emulator_url = emulator_url
-
-    def sent(self, ses_message_id: str) -> dict[str, Any]:
-        """The sent message with this id: source, destinations, subject and body."""
-        try:
-            with urlopen(f"{self.emulator_url}/moto-api/data.json", timeout=10) as response:
-                data = json.load(response)
-        except OSError as error:
-            unavailable(f"the emulator does not list sent emails (moto's /moto-api/): {error}")
-        matches = [m for m in data["ses"]["Message"] if m["id"] == ses_message_id]
-        assert len(matches) == 1, f"SES message {ses_message_id} was not sent"
-        return matches[0]
-
-
 @pytest.fixture(autouse=True)
 def cold_start() -> Iterator[None]:
     handler.alert_mailer.cache_clear()
@@ -111,11 +92,6 @@ def sender_domain(aws: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("RECIPIENTS", "data-team@example.org, on-call@example.org")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "alert-mailer")
     return domain
-
-
-@pytest.fixture
-def mailbox(emulator_url: str) -> Mailbox:
-    return Mailbox(emulator_url)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The report runner: scheduled reports from the reporting database, delivered by email link."""

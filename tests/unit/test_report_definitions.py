@@ -100,3 +100,21 @@ def test_a_repeated_recipient_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(DefinitionError, match="recipients: lists an address twice"):
         read_definition(path)
+
+
+def test_the_check_command_exits_2_naming_the_bad_file(tmp_path: Path, capsys) -> None:
+    from functions.report_runner.cli import main
+
+    path = write(tmp_path, VALID.replace("format: csv", "format: pdf"))
+
+    status = main(["check", str(tmp_path)])
+
+    assert status == 2
+    assert f"{path}:4: format: must be one of csv, xlsx" in capsys.readouterr().err
+
+
+def test_the_check_command_lists_valid_reports(capsys) -> None:
+    from functions.report_runner.cli import main
+
+    assert main(["check", str(DEFINITIONS_DIR)]) == 0
+    assert "2 report definition(s) valid" in capsys.readouterr().out

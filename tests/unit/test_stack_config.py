@@ -315,3 +315,19 @@ def test_source_parameters_must_be_plain_values():
         "reporting:platform.databases[0].sourceParameters.max_connections",
         "plain value",
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        # The key data is not base64 (a hand-typed placeholder).
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISampleKey000 me@example.org", "not valid base64"),
+        # An RSA key's data labelled as ed25519.
+        ("ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAAAAQC7 me@example.org", "is not a ssh-ed25519 key"),
+    ],
+)
+def test_a_bastion_key_ec2_would_refuse_is_refused(key, words):
+    def mutate(config):
+        config["access"]["sshBastion"]["publicKey"] = key
+
+    _fails("dev", mutate, "reporting:access.sshBastion.publicKey", words)

@@ -6,7 +6,7 @@ STACK ?= dev
 # Starts (or finds) the throwaway PostgreSQL cluster and exports its connection settings.
 POSTGRES := eval "$$(scripts/postgres.sh start)"
 
-.PHONY: setup demo test plan plan-all cost lint bench
+.PHONY: setup demo test plan plan-all cost lint bench runner-packages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,30 @@ plan-all: setup
 cost: setup
 	$(PY) -m offline.cost $(STACK)
 
+## runner-packages: what the report server installs offline, in build/runner-packages: the
+## wheels of functions/report_runner/requirements.txt for Python 3.11 on manylinux ARCH (aarch64,
+## for t4g/Graviton, or x86_64) and REGION's RDS certificate bundle; then upload them with
+## Microsoft's ODBC Driver 18 RPM (docs/report-server.md), e.g.
+## `make runner-packages ARCH=x86_64 REGION=eu-west-2`
+ARCH ?= aarch64
+REGION ?= eu-west-2
+RUNNER_PACKAGES := build/runner-packages
+runner-packages: setup
+	@case "$(ARCH)" in aarch64|x86_64) ;; *) echo "ARCH must be aarch64 or x86_64" >&2; exit 2;; esac
+	rm -rf $(RUNNER_PACKAGES) && mkdir -p $(RUNNER_PACKAGES)
+	$(PY) -m pip download --quiet --dest $(RUNNER_PACKAGES) --only-binary=:all: \
+		--implementation cp --python-version 3.11 --abi cp311 \
+		--platform manylinux_2_28_$(ARCH) --platform manylinux2014_$(ARCH) \
+		-r functions/report_runner/requirements.txt
+	curl -fsSL -o $(RUNNER_PACKAGES)/rds-ca-bundle.pem \
+		https://truststore.pki.rds.amazonaws.com/$(REGION)/$(REGION)-bundle.pem
+	@echo
+	@echo "Add Microsoft's ODBC Driver 18 RPM for RHEL 9 on $(ARCH) (msodbcsql18-*.$(ARCH).rpm from"
+	@echo "https://packages.microsoft.com/rhel/9/prod/Packages/m/; its licence needs ACCEPT_EULA=Y)"
+	@echo "to $(RUNNER_PACKAGES)/, then upload everything from the office or as the deployer:"
+	@echo "  aws s3 sync --delete $(RUNNER_PACKAGES)/ s3://<reports bucket>/packages/"
+	@echo "The server installs them at its first boot (docs/report-server.md)."
+
 ## lint: ruff, lint and format
 lint: setup
 	$(PY) -m ruff check .
@@ -47,9 +71,12 @@ lint: setup
 ## bench: loader throughput and memory against PostgreSQL, then the stream functions' throughput
 ## on a moto server, zip sizes and import times, then extract -> load -> merge rows/s and the
 ## extractor's memory from PostgreSQL, then the operations functions' zips and cold imports and
-## the scheduler's runs on moto (results go in docs/benchmarks.md)
+## the scheduler's runs on moto, then the report runner's file writing from SQLite and PostgreSQL
+## (results go in docs/benchmarks.md)
 bench: setup
 	$(POSTGRES) && $(PY) bench/loader_bench.py
 	$(PY) bench/stream_bench.py
 	$(POSTGRES) && $(PY) bench/extract_bench.py
 	$(PY) bench/operations_bench.py
+	$(PY) bench/report_bench.py
+	$(POSTGRES) && $(PY) bench/report_bench.py --db "$$REPORTING_TEST_POSTGRES"

@@ -1,6 +1,6 @@
 """Policy documents for people's access: the report developers' Session Manager rights, the
-access host's own role, the office-only guard, and the landing bucket's where-from rule. Pure,
-tested without Pulumi."""
+access host's own role, the office-only guard, and the where-from rule of the buckets that hold
+data (landing, reports). Pure, tested without Pulumi."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ PORT_FORWARDING_DOCUMENTS = (
     "AWS-StartPortForwardingSession",
     "AWS-StartPortForwardingSessionToRemoteHost",
 )
-# What the landing bucket refuses from anywhere but the office, the VPC endpoints and the named
+# What a data bucket refuses from anywhere but the office, the VPC endpoints and the named
 # roles: reading, writing and listing data. Configuration (the deployer's) is not data.
-LANDING_DATA_ACTIONS = [
+BUCKET_DATA_ACTIONS = [
     "s3:DeleteObject*",
     "s3:GetObject*",
     "s3:ListBucket*",
@@ -101,24 +101,24 @@ def access_host_policy(session_log_group_arn: str, session_key_arn: str) -> Docu
 
 
 @dataclass(frozen=True)
-class LandingAccess:
-    """Where landing data may be read and written from."""
+class DataAccess:
+    """Where a bucket's data may be read and written from."""
 
     office_cidrs: list[str]
-    # The hub's S3 gateway endpoint and each streaming platform's copier endpoint.
+    # The hub's S3 gateway endpoint (and, for landing, each streaming platform's copier's).
     endpoint_ids: list[str]
     # Roles that reach S3 from outside any VPC (the incoming sweeper) and the deployer.
     principal_arns: list[str]
 
 
-def landing_access_statement(bucket_arn: str, access: LandingAccess) -> Document:
+def data_access_statement(bucket_arn: str, access: DataAccess) -> Document:
     """Deny data actions unless they come from the office, through one of the VPC endpoints, by
     one of the named roles, or from an AWS service acting on a caller's behalf."""
     return {
         "Sid": "DenyDataFromElsewhere",
         "Effect": "Deny",
         "Principal": "*",
-        "Action": LANDING_DATA_ACTIONS,
+        "Action": BUCKET_DATA_ACTIONS,
         "Resource": [bucket_arn, f"{bucket_arn}/*"],
         "Condition": {
             # *IfExists: a request through an endpoint has no source IP, one from the internet

@@ -53,6 +53,8 @@ class HubAccess(pulumi.ComponentResource):
 
     # None: no bastion.
     bastion_route_table_id: pulumi.Output[str] | None
+    # The EBS key of the hub's instances (the access host, the bastion, the report server).
+    volumes_key_arn: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: HubAccessArgs, opts: pulumi.ResourceOptions | None = None
@@ -64,7 +66,7 @@ class HubAccess(pulumi.ComponentResource):
         volumes_key = ServiceKey(
             f"{name}-volumes",
             ServiceKeyArgs(
-                "EBS volumes of the access host and the bastion",
+                "EBS volumes of the access host, the bastion and the report server",
                 service_key_policy(account.account_id, account.region, ["ec2"]),
                 args.tags,
             ),
@@ -133,9 +135,11 @@ class HubAccess(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.volumes_key_arn = volumes_key.arn
         self.register_outputs(
             {
                 "access_host_arn": host.instance_arn,
                 "bastion_route_table_id": self.bastion_route_table_id,
+                "volumes_key_arn": self.volumes_key_arn,
             }
         )

@@ -29,6 +29,8 @@ class HubNetworkArgs:
     # AWS services reached through interface endpoints in the app tier (there is no NAT).
     interface_services: tuple[str, ...]
     tags: dict[str, str]
+    # Objects of AWS's buckets readable through the S3 endpoint (package repositories).
+    readable_aws_objects: tuple[str, ...] = ()
 
 
 class HubNetwork(pulumi.ComponentResource):
@@ -95,7 +97,9 @@ class HubNetwork(pulumi.ComponentResource):
             service_name=f"com.amazonaws.{args.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[route_table.id],
-            policy=json.dumps(own_account_s3_endpoint_policy(args.account_id)),
+            policy=json.dumps(
+                own_account_s3_endpoint_policy(args.account_id, args.readable_aws_objects)
+            ),
             tags={**args.tags, "Name": f"{name}-s3"},
             opts=child,
         )

@@ -17,7 +17,7 @@ from components.lambda_function import (
 )
 from components.policy_documents import LoaderGrants, loader_policy
 from components.s3_trigger import s3_trigger
-from components.security_rules import loader_egress
+from components.security_rules import app_tier_egress
 from components.working_hours import HOLIDAY_PACKAGES, WORKING_HOURS_PACKAGE
 from stack_config import LoaderSettings
 
@@ -80,7 +80,7 @@ class LandingLoader(pulumi.ComponentResource):
             egress=pulumi.Output.all(
                 args.s3_prefix_list_id, args.endpoints_security_group_id
             ).apply(
-                lambda ids: loader_egress(args.database_cidrs, args.database_port, ids[0], ids[1])
+                lambda ids: app_tier_egress(args.database_cidrs, args.database_port, ids[0], ids[1])
             ),
             tags={**args.tags, "Name": f"{name}-sg"},
             opts=child,

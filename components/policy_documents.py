@@ -58,7 +58,15 @@ ENDPOINT_S3_ACTIONS = sorted(
 INTERFACE_ENDPOINT_ACTIONS = {
     "secretsmanager": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
     "sns": ["sns:Publish"],
+    # The SES API (v1 and v2 share the `email` endpoint): the report server sends reports.
+    "email": ["ses:SendEmail"],
 }
+
+
+def amazon_linux_repository_objects(region: str) -> str:
+    """The objects of the region's Amazon Linux 2023 package repositories: an S3 bucket of
+    AWS's, which dnf reaches through an S3 gateway endpoint when there is no other way out."""
+    return f"arn:aws:s3:::al2023-repos-{region}-de612dc2/*"
 
 
 def policy_document(*statements: Document) -> Document:
@@ -144,9 +152,13 @@ def secure_bucket_policy(bucket_arn: str, key_arn: str) -> Document:
     )
 
 
-def own_account_s3_endpoint_policy(account_id: str) -> Document:
-    """Through the VPC's S3 endpoint, reach only buckets of this account (no exfiltration path)."""
-    return policy_document(
+def own_account_s3_endpoint_policy(
+    account_id: str, readable_objects: tuple[str, ...] = ()
+) -> Document:
+    """Through the VPC's S3 endpoint, reach only buckets of this account (no exfiltration path),
+    and read (never write) `readable_objects` of AWS's own buckets, such as the Amazon Linux
+    package repositories."""
+    statements: list[Document] = [
         {
             "Sid": "OnlyThisAccountsBuckets",
             "Effect": "Allow",
@@ -155,7 +167,18 @@ def own_account_s3_endpoint_policy(account_id: str) -> Document:
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:ResourceAccount": account_id}},
         }
-    )
+    ]
+    if readable_objects:
+        statements.append(
+            {
+                "Sid": "ReadAwsPackageRepositories",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": sorted(readable_objects),
+            }
+        )
+    return policy_document(*statements)
 
 
 def iam_governed_key_policy(account_id: str) -> Document:

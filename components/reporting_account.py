@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.access_policies import LandingAccess, landing_access_statement
+from components.access_policies import DataAccess, data_access_statement
 from components.account_provider import account_provider
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.copier_checks import copier_problems
@@ -33,7 +33,12 @@ from components.network_plan import hub_subnets, tier_cidrs
 from components.operations import AccountOperationsArgs, account_operations
 from components.peering_acceptance import PeeringAcceptance, PeeringAcceptanceArgs
 from components.peering_checks import PeeringRequest, ReportedPlatform, peering_problems
-from components.policy_documents import operations_key_policy, service_key_policy
+from components.policy_documents import (
+    amazon_linux_repository_objects,
+    operations_key_policy,
+    service_key_policy,
+)
+from components.report_server import ReportServer, ReportServerArgs, project_definitions
 from components.reporting_database import SQLSERVER_PORT, ReportingDatabase, ReportingDatabaseArgs
 from components.secure_bucket import ExpiringPrefix, SecureBucket, SecureBucketArgs
 from components.security_rules import replica_client_egress
@@ -51,6 +56,21 @@ from stack_config import HubConfig, PlatformLink
 # Functions in the VPC call these AWS APIs; with no NAT, only through interface endpoints. The
 # access host's Session Manager agent needs its own (components/hub_access.py).
 INTERFACE_SERVICES = ("secretsmanager", "sns", *SESSION_MANAGER_SERVICES)
+# The report server also sends email through the SES API.
+REPORT_SERVER_SERVICES = ("email",)
+
+
+def interface_services(config: HubConfig) -> tuple[str, ...]:
+    """The interface endpoints the hub's compute needs: the SES API only with a report server."""
+    return (*INTERFACE_SERVICES, *(REPORT_SERVER_SERVICES if config.reports else ()))
+
+
+def readable_aws_objects(config: HubConfig) -> tuple[str, ...]:
+    """AWS's objects the S3 endpoint lets through: the Amazon Linux repositories, for the
+    report server's first-boot install, only when there is one."""
+    if config.reports is None:
+        return ()
+    return (amazon_linux_repository_objects(config.deployment.account.region),)
 
 
 @dataclass(frozen=True)
@@ -77,8 +97,8 @@ class ReportingAccount(pulumi.ComponentResource):
         in_account = pulumi.ResourceOptions(parent=self, providers=[provider])
         tags = base_tags(deployment, HUB_PLATFORM)
         subnets = hub_subnets(config.network.vpc_cidr, config.network.availability_zones)
-        # The app tier holds the compute that reads data (the functions, the access host, later
-        # the report runner); the database and the replicas admit only it, and the SSH bastion's
+        # The app tier holds the compute that reads data (the functions, the access host, the
+        # report server); the database and the replicas admit only it, and the SSH bastion's
         # subnet when there is one (components/hub_access.py).
         app_cidrs = tier_cidrs(subnets, "app")
         client_cidrs = database_client_cidrs(config, app_cidrs)
@@ -90,8 +110,9 @@ class ReportingAccount(pulumi.ComponentResource):
                 region=account.region,
                 vpc_cidr=str(config.network.vpc_cidr),
                 subnets=subnets,
-                interface_services=INTERFACE_SERVICES,
+                interface_services=interface_services(config),
                 tags=tags,
+                readable_aws_objects=readable_aws_objects(config),
             ),
             opts=in_account,
         )
@@ -151,7 +172,7 @@ class ReportingAccount(pulumi.ComponentResource):
                             for writer in values[1]
                             for statement in landing_writer_statements(values[0], writer)
                         ),
-                        landing_access_statement(
+                        data_access_statement(
                             values[0], _landing_access(config, values[1], values[2])
                         ),
                     ]
@@ -281,6 +302,37 @@ class ReportingAccount(pulumi.ComponentResource):
             ),
             opts=in_account,
         )
+        if config.reports:
+            ReportServer(
+                f"{name}-reports",
+                ReportServerArgs(
+                    settings=config.reports,
+                    definitions=project_definitions(),
+                    resource_prefix=prefix,
+                    account_id=account.account_id,
+                    region=account.region,
+                    vpc_id=network.vpc_id,
+                    subnet_id=network.subnet_ids["app"][0],
+                    database_cidrs=tier_cidrs(subnets, "data"),
+                    database_port=SQLSERVER_PORT,
+                    database_address=database.address,
+                    database_name=config.loader.database_name,
+                    database_secret_arn=database.master_secret_arn,
+                    database_key_arn=database_key.arn,
+                    database_schedule=schedule_environment(database_schedule),
+                    s3_endpoint_id=network.s3_endpoint_id,
+                    s3_prefix_list_id=network.s3_prefix_list_id,
+                    endpoints_security_group_id=network.endpoints_security_group_id,
+                    office_cidrs=[str(cidr) for cidr in config.office_cidrs],
+                    deployer_role_arn=account.deploy_role_arn,
+                    alert_topic_arn=alerts.arn,
+                    operations_key_arn=operations_key.arn,
+                    volumes_key_arn=access.volumes_key_arn,
+                    tags=tags,
+                    compute_tags=compute_tags(deployment, HUB_PLATFORM),
+                ),
+                opts=in_account,
+            )
         if config.extractor:
             Extractor(
                 f"{name}-extractor",
@@ -346,12 +398,12 @@ class ReportingAccount(pulumi.ComponentResource):
 
 def _landing_access(
     config: HubConfig, writers: list[LandingWriter], hub_endpoint_id: str
-) -> LandingAccess:
+) -> DataAccess:
     """Landing data is read and written from the office, through the hub's S3 endpoint or a
     copier's, by the incoming sweeper (outside any VPC), or by the deployer."""
     account_id = config.deployment.account.account_id
     sweeper_role = f"reporting-{config.deployment.environment}-incoming-sweeper"
-    return LandingAccess(
+    return DataAccess(
         office_cidrs=[str(cidr) for cidr in config.office_cidrs],
         endpoint_ids=[hub_endpoint_id, *(w.endpoint_id for w in writers)],
         principal_arns=[

@@ -38,11 +38,12 @@ def replica_ingress(client_cidrs: list[str], ports: list[int]) -> list[dict]:
     ]
 
 
-def loader_egress(
+def app_tier_egress(
     database_cidrs: list[str], database_port: int, s3_prefix_list_id: str, endpoints_group_id: str
 ) -> list[dict]:
-    """Egress from the landing loader: the database, S3 through its gateway endpoint, and the
-    interface endpoints (Secrets Manager, SNS). Nothing else: there is no route out anyway."""
+    """Egress from app-tier compute that works with the reporting database (the landing loader,
+    the report server): the database, S3 through its gateway endpoint, and the interface
+    endpoints (Secrets Manager, SNS, ...). Nothing else: there is no route out anyway."""
     return [
         tcp_rule("Reporting database", database_port, cidr_blocks=database_cidrs),
         tcp_rule("S3 through the gateway endpoint", HTTPS, prefix_list_ids=[s3_prefix_list_id]),

@@ -201,6 +201,7 @@ _ID_PREFIXES = {
 # Resources AWS identifies by name, and how their ARNs read.
 _NAMED_ARNS = {
     "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:iam/instanceProfile:InstanceProfile": "arn:aws:iam::{account}:instance-profile/{name}",
     "aws:lambda/function:Function": "arn:aws:lambda:{region}:{account}:function:{name}",
     "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
     "aws:sqs/queue:Queue": "arn:aws:sqs:{region}:{account}:{name}",

@@ -35,6 +35,7 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "associatePublicIpAddress",
         "metadataOptions",
         "rootBlockDevice",
+        "userDataReplaceOnChange",
     ),
     "aws:kms/key:Key": ("enableKeyRotation", "deletionWindowInDays"),
     "aws:kms/alias:Alias": ("name",),
@@ -50,6 +51,7 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule",),
     "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration",),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ("rules",),
+    "aws:s3/bucketObjectv2:BucketObjectv2": ("key", "serverSideEncryption"),
     "aws:rds/instance:Instance": (
         "engine",
         "engineVersion",

@@ -33,6 +33,7 @@ _INSTANCE_CLASS = re.compile(r"db\.[a-z0-9]+\.[a-z0-9]+")
 _LAYER_ARN = re.compile(r"arn:aws:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+")
 _SQL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 _RDS_IDENTIFIER = re.compile(r"[a-zA-Z][a-zA-Z0-9-]{0,62}")
+_SES_IDENTITY = re.compile(r"([^@\s]+@)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
 def choice(*options: str):
@@ -69,6 +70,7 @@ layer_arn = matching(
 )
 sql_name = matching(_SQL_NAME, "a database name of letters, digits and '_'")
 dynamodb_table = matching(_DYNAMODB_TABLE, "a DynamoDB table name")
+ses_identity = matching(_SES_IDENTITY, "an SES identity: an email address or a domain")
 # As the dataset catalog names its datasets.
 dataset_name = matching(LAYOUT_NAME, "a catalog dataset name ([a-z][a-z0-9_]*)")
 

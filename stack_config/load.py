@@ -10,10 +10,12 @@ import pulumi
 import yaml
 
 from functions.catalog import Catalog, UnknownDatasetError, load_catalog
+from functions.report_runner.definitions import DEFINITIONS_DIR, load_definitions
 from stack_config.errors import ConfigError
 from stack_config.locate import key_line
 from stack_config.model import HubConfig, SpokeConfig, StackConfig
 from stack_config.parse import parse_stack_config
+from stack_config.reports import check_catch_up_window
 
 NAMESPACE = "reporting"
 # Keys whose values are YAML objects or lists; Pulumi hands those to the program as JSON text.
@@ -33,6 +35,7 @@ STRUCTURED_KEYS = (
     "alerts",
     "freshness",
     "access",
+    "reports",
 )
 SCALAR_KEYS = ("role", "environment", "owner", "schedule", "hubStack")
 
@@ -49,6 +52,9 @@ def load_stack_config(project_dir: Path) -> StackConfig:
             check_streamed_datasets(config, catalog)
         else:
             check_freshness_datasets(config, catalog)
+            if config.reports is not None:
+                # A bad definition raises DefinitionError, naming its own file, line and key.
+                check_catch_up_window(config, load_definitions(DEFINITIONS_DIR))
         return config
     except ConfigError as error:
         line = (

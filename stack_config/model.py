@@ -188,6 +188,31 @@ class AccessSettings:
 
 
 @dataclass(frozen=True)
+class ReportServer:
+    """The instance the report runner runs on, woken by a systemd timer."""
+
+    instance_type: str
+    # How often the timer runs the runner (which sends what is due, and what it missed while
+    # the server was stopped); divides 60, so the timer fires at the same minutes every hour.
+    check_every_minutes: int
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Automated reports: definitions in `reports/*.yaml`, run on the report server."""
+
+    # An SES identity (address or domain) already verified in the account and region.
+    sender: str
+    # Presigned download links last this long (at most: they are signed with the instance
+    # role's temporary credentials).
+    link_expiry_hours: int
+    # Reports missed while the server was stopped are sent if due within this many days; less
+    # than every report's retention, so a caught-up report is never already expired.
+    catch_up_days: int
+    server: ReportServer
+
+
+@dataclass(frozen=True)
 class PlatformLink:
     """The hub's view of one source platform."""
 
@@ -213,6 +238,8 @@ class HubConfig:
     extractor: ExtractorSettings | None = None
     # None: no freshness check.
     freshness: FreshnessSettings | None = None
+    # None: no report server (and no reports bucket).
+    reports: ReportSettings | None = None
 
     @property
     def attached_platforms(self) -> tuple[PlatformLink, ...]:

@@ -30,7 +30,6 @@ from stack_config.section import Section
 # England and Wales: the case study's publisher is in England.
 DEFAULT_HOLIDAYS = HolidayRegion("GB", "ENG")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-_SES_IDENTITY = re.compile(r"([^@\s]+@)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _DATASET = re.compile(r"[a-z][a-z0-9-]*/[a-z][a-z0-9_]*")
 
 
@@ -185,7 +184,7 @@ def _alerts(section: Section) -> AlertSettings:
 
 def _mail(section: Section) -> AlertMail:
     mail = AlertMail(
-        sender=section.text("sender", check=_ses_identity),
+        sender=section.text("sender", check=checks.ses_identity),
         recipients=section.texts("recipients", check=_email),
         powertools_layer_arn=section.text("powertoolsLayerArn", check=checks.layer_arn),
         log_retention_days=log_retention(section),
@@ -197,10 +196,4 @@ def _mail(section: Section) -> AlertMail:
 def _email(value: str) -> str:
     if not _EMAIL.fullmatch(value):
         raise ValueError(f"must be an email address; got '{value}'")
-    return value
-
-
-def _ses_identity(value: str) -> str:
-    if not _SES_IDENTITY.fullmatch(value):
-        raise ValueError(f"must be an SES identity: an email address or a domain; got '{value}'")
     return value

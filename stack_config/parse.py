@@ -32,6 +32,7 @@ from stack_config.model import (
     StreamFunctions,
 )
 from stack_config.operations import check_backup_window, freshness, operations
+from stack_config.reports import reports
 from stack_config.retention import log_retention
 from stack_config.section import Section
 
@@ -100,6 +101,7 @@ def _hub(top: Section, deployment: Deployment) -> HubConfig:
         access=access(top.section("access", default={})),
         extractor=_extractor(top.section("extractor", default={})),
         freshness=freshness(top.section("freshness", default={})),
+        reports=reports(top.section("reports", default={})),
     )
 
 

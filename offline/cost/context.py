@@ -93,6 +93,16 @@ class PricingContext:
             self._schedule_hours[schedule.name] = self.period.running_hours_per_month(schedule)
         return self._schedule_hours[schedule.name]
 
+    def has_ancestor(self, resource: RegisteredResource, component_type: str) -> bool:
+        """Whether `resource` sits (at any depth) under a component of `component_type`."""
+        by_urn = {r.urn: r for r in self.resources}
+        parent = by_urn.get(resource.parent)
+        while parent is not None:
+            if parent.type == component_type:
+                return True
+            parent = by_urn.get(parent.parent)
+        return False
+
     def engine_of_parameter_group(self, group_name: str | None) -> str | None:
         """The engine of the parameter group called `group_name` (postgres16 -> postgres)."""
         for group in self.of_type(PARAMETER_GROUP):

@@ -37,6 +37,7 @@ class FunctionVolume:
 class Volumes:
     hub_bucket: BucketVolume
     spoke_bucket: BucketVolume
+    reports_bucket: BucketVolume
     default_function: FunctionVolume
     function_kinds: dict[str, FunctionVolume]
     other_log_group_gb: float
@@ -81,6 +82,7 @@ def parse_volumes(name: str, document: Any) -> Volumes:
     return Volumes(
         hub_bucket=_bucket(s3.section("hub")),
         spoke_bucket=_bucket(s3.section("spoke")),
+        reports_bucket=_bucket(s3.section("reports")),
         default_function=default,
         function_kinds={
             kind: _function(kinds.section(kind), invocations_required=False) for kind in kinds.keys

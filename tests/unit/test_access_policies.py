@@ -9,11 +9,11 @@ from ipaddress import ip_address, ip_network
 import pytest
 
 from components.access_policies import (
-    LANDING_DATA_ACTIONS,
-    LandingAccess,
+    BUCKET_DATA_ACTIONS,
+    DataAccess,
     SessionGrants,
+    data_access_statement,
     deny_outside_office_policy,
-    landing_access_statement,
     report_developer_policy,
 )
 
@@ -75,8 +75,8 @@ def test_people_are_denied_everything_outside_the_office(request_context, denied
     assert _denies(statement, request_context) is denied
 
 
-LANDING = landing_access_statement(
-    BUCKET, LandingAccess(OFFICE, [HUB_ENDPOINT, COPIER_ENDPOINT], [SWEEPER, DEPLOYER])
+LANDING = data_access_statement(
+    BUCKET, DataAccess(OFFICE, [HUB_ENDPOINT, COPIER_ENDPOINT], [SWEEPER, DEPLOYER])
 )
 
 
@@ -125,7 +125,7 @@ def test_landing_data_is_reachable_only_from_where_it_should_be(who, request_con
 
 
 def test_the_landing_guard_covers_data_not_configuration():
-    assert LANDING["Action"] == LANDING_DATA_ACTIONS
+    assert LANDING["Action"] == BUCKET_DATA_ACTIONS
     assert LANDING["Resource"] == [BUCKET, f"{BUCKET}/*"]
     assert not any(action.startswith("s3:PutBucket") for action in LANDING["Action"])
 

@@ -124,7 +124,8 @@ def test_people_are_office_only_and_report_developers_may_forward_ports(hub_run:
 
 def test_landing_data_is_guarded_by_office_endpoints_and_named_roles(hub_run: StackRun):
     config = parsed_config(hub_run.stack)
-    policy = json.loads(hub_run.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    landing = _by_name(hub_run, "aws:s3/bucketPolicy:BucketPolicy", "-landing-policy")
+    policy = json.loads(landing.inputs["policy"])
     (guard,) = [s for s in policy["Statement"] if s["Sid"] == "DenyDataFromElsewhere"]
     condition = guard["Condition"]
     assert condition["NotIpAddressIfExists"]["aws:SourceIp"] == sorted(

@@ -66,6 +66,7 @@ VOLUMES = {
     "s3": {
         "hub": {"storedGb": 100, "putRequests": 10_000, "getRequests": 20_000},
         "spoke": {"storedGb": 1, "putRequests": 1, "getRequests": 1},
+        "reports": {"storedGb": 1, "putRequests": 1, "getRequests": 1},
     },
     "lambda": {
         "default": {"invocations": 1_000, "averageMs": 100, "logGb": 0.1},

@@ -84,10 +84,10 @@ def test_customer_managed_keys_rotate_and_are_scoped_to_services(hub_run: StackR
         # The session key serves clients that call KMS themselves (test_access_program).
         if key.name != "reporting-access-sessions-key"
     }
-    assert set(keys) == {
-        f"reporting-{purpose}-key"
-        for purpose in ("storage", "database", "operations", "access-volumes")
-    }
+    purposes = ["storage", "database", "operations", "access-volumes"]
+    if parsed_config(hub_run.stack).reports:
+        purposes.append("reports-objects")
+    assert set(keys) == {f"reporting-{purpose}-key" for purpose in purposes}
     services = {}
     for name, key in keys.items():
         assert key.inputs["enableKeyRotation"] is True
@@ -103,16 +103,27 @@ def test_customer_managed_keys_rotate_and_are_scoped_to_services(hub_run: StackR
         ],
         "reporting-operations-key": ["sns.eu-west-2.amazonaws.com", "sqs.eu-west-2.amazonaws.com"],
         "reporting-access-volumes-key": ["ec2.eu-west-2.amazonaws.com"],
+        **(
+            {"reporting-reports-objects-key": ["s3.eu-west-2.amazonaws.com"]}
+            if "reporting-reports-objects-key" in keys
+            else {}
+        ),
     }
+
+
+def _landing(run: StackRun, typ: str):
+    """The landing bucket's resource of `typ` (the report server has a bucket of its own)."""
+    (found,) = [r for r in run.of_type(typ) if r.name.startswith("reporting-landing-")]
+    return found
 
 
 def test_landing_bucket_has_every_baseline_control(hub_run: StackRun):
     config = parsed_config(hub_run.stack)
-    bucket = hub_run.one("aws:s3/bucket:Bucket")
+    bucket = _landing(hub_run, "aws:s3/bucket:Bucket")
     bucket_id = bucket.outputs["bucket"]
 
     def on_bucket(typ):
-        resource = hub_run.one(typ)
+        resource = _landing(hub_run, typ)
         assert resource.inputs["bucket"] == bucket_id
         return resource.inputs
 

@@ -203,11 +203,12 @@ def test_aws_apis_are_reached_through_private_endpoints(hub_run: StackRun):
         for e in hub_run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
         if e.inputs["vpcEndpointType"] == "Interface"
     }
-    # The functions' two, and Session Manager's for the access host.
-    assert sorted(interface) == [
-        f"com.amazonaws.eu-west-2.{service}"
-        for service in ("ec2messages", "kms", "logs", "secretsmanager", "sns", "ssm", "ssmmessages")
-    ]
+    # The functions' two, Session Manager's for the access host, and with a report server the
+    # SES API.
+    services = ["ec2messages", "kms", "logs", "secretsmanager", "sns", "ssm", "ssmmessages"]
+    if parsed_config(hub_run.stack).reports:
+        services.append("email")
+    assert sorted(interface) == sorted(f"com.amazonaws.eu-west-2.{s}" for s in services)
     app_subnets = {
         s.id for s in hub_run.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["Tier"] == "app"
     }

@@ -22,7 +22,7 @@ from components.policy_documents import (
 )
 from components.rds_settings import tls_only_parameters
 from components.secure_bucket import ExpiringPrefix, SecureBucketArgs, _lifecycle_rules
-from components.security_rules import loader_egress, replica_client_egress, replica_ingress
+from components.security_rules import app_tier_egress, replica_client_egress, replica_ingress
 
 
 def test_hub_subnets_take_one_slot_per_tier_per_zone():
@@ -182,8 +182,8 @@ def test_loader_policy_scopes_every_data_action_to_its_prefix_or_resource():
     assert all(s["Effect"] == "Allow" for s in statements)
 
 
-def test_loader_egress_is_the_database_s3_and_the_endpoints():
-    rules = loader_egress(["10.0.0.0/24"], 1433, "pl-1", "sg-endpoints")
+def test_app_tier_egress_is_the_database_s3_and_the_endpoints():
+    rules = app_tier_egress(["10.0.0.0/24"], 1433, "pl-1", "sg-endpoints")
     assert [
         (r["from_port"], r.get("cidr_blocks"), r.get("prefix_list_ids"), r.get("security_groups"))
         for r in rules

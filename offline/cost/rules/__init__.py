@@ -110,6 +110,7 @@ FREE_TYPES: dict[str, str] = {
     "aws:s3/bucketPolicy:BucketPolicy": "no charge",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "no charge",
     "aws:s3/bucketNotification:BucketNotification": "no charge",
+    "aws:s3/bucketObjectv2:BucketObjectv2": "no charge of its own (GB stored on the bucket)",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
         "no charge for expiry (no transitions are configured)"
     ),

@@ -12,10 +12,17 @@ DAYS_PER_MONTH = 365 / 12
 NEVER_EXPIRES_MONTHS = 12
 
 
+# The component whose bucket holds reports (components/report_server.py).
+REPORT_SERVER = "reporting:reports:ReportServer"
+
+
 def s3_bucket(resource: RegisteredResource, context: PricingContext) -> Pricing:
-    """A hub's buckets as landing buckets, a spoke's as staging buckets (volumes.yaml)."""
+    """A report server's bucket as the reports bucket; a hub's other buckets as landing
+    buckets, a spoke's as staging buckets (volumes.yaml)."""
     role = context.settings.role
     volume = context.volumes.hub_bucket if role == "hub" else context.volumes.spoke_bucket
+    if context.has_ancestor(resource, REPORT_SERVER):
+        role, volume = "reports", context.volumes.reports_bucket
     return Pricing(
         items=(
             LineItem(

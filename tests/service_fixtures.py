@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import boto3
 import pytest
@@ -198,6 +198,14 @@ class Mailbox:
 
 @pytest.fixture
 def mailbox(emulator_url: str) -> Mailbox:
+    """The emulator's sent emails. moto lists them only in its dump of every model it tracks,
+    which fails for the rest of a session once any RDS instance has existed (a write-only
+    property of moto's DBInstance), so the emulator is reset first: fixtures that create a
+    test's resources request this one before they do."""
+    try:
+        urlopen(Request(f"{emulator_url}/moto-api/reset", method="POST"), timeout=10).close()
+    except OSError as error:
+        unavailable(f"the emulator cannot be reset (moto's /moto-api/): {error}")
     return Mailbox(emulator_url)
 
 

@@ -84,7 +84,7 @@ def cold_start() -> Iterator[None]:
 
 
 @pytest.fixture
-def sender_domain(aws: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+def sender_domain(mailbox, aws: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     """A verified SES domain identity; the mailer's environment sends from it."""
     domain = f"alerts-{uuid.uuid4().hex[:8]}.example.org"
     aws.client("sesv2").create_email_identity(EmailIdentity=domain)

@@ -155,7 +155,7 @@ class World:
 
 
 @pytest.fixture
-def world(aws, database_url: str, tmp_path: Path) -> World:
+def world(mailbox, aws, database_url: str, tmp_path: Path) -> World:
     suffix = uuid.uuid4().hex[:10]
     s3, sns, sqs = aws.client("s3"), aws.client("sns"), aws.client("sqs")
     bucket = f"reports-{suffix}"

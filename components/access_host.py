@@ -5,12 +5,13 @@ replica. No inbound rule anywhere; sessions encrypted and, for shells, logged.""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.access_policies import access_host_policy
+from components.access_policies import AccessHostGrants, access_host_policy
 from components.security_rules import HTTPS, tcp_rule
 from stack_config import AccessHost as AccessHostSettings
 
@@ -27,11 +28,15 @@ ROOT_VOLUME_GB = 8
 class AccessHostArgs:
     settings: AccessHostSettings
     resource_prefix: str
+    region: str
+    account_id: str
     vpc_id: pulumi.Input[str]
     subnet_id: pulumi.Input[str]
     database_cidrs: list[str]
     database_port: int
     endpoints_security_group_id: pulumi.Input[str]
+    # The S3 gateway endpoint's prefix list: dnf reaches the Amazon Linux repositories there.
+    s3_prefix_list_id: pulumi.Input[str]
     replica_clients_security_group_id: pulumi.Input[str]
     # Encrypts the root volume.
     volumes_key_arn: pulumi.Input[str]
@@ -88,7 +93,9 @@ class AccessHost(pulumi.ComponentResource):
             role=role.id,
             policy=pulumi.Output.json_dumps(
                 pulumi.Output.all(logs.arn, args.sessions_key_arn).apply(
-                    lambda values: access_host_policy(values[0], values[1])
+                    lambda values: access_host_policy(
+                        AccessHostGrants(args.region, args.account_id, values[0], values[1])
+                    )
                 )
             ),
             opts=child,
@@ -98,15 +105,25 @@ class AccessHost(pulumi.ComponentResource):
         )
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            description="Access host: Session Manager out, the reporting database; no ingress",
+            description=(
+                "Access host: Session Manager and package repositories out, the reporting "
+                "database; no ingress"
+            ),
             vpc_id=args.vpc_id,
             ingress=[],
-            egress=pulumi.Output.from_input(args.endpoints_security_group_id).apply(
-                lambda endpoints: [
+            egress=pulumi.Output.all(
+                args.endpoints_security_group_id, args.s3_prefix_list_id
+            ).apply(
+                lambda ids: [
                     tcp_rule(
                         "Session Manager and KMS through the interface endpoints",
                         HTTPS,
-                        security_groups=[endpoints],
+                        security_groups=[ids[0]],
+                    ),
+                    tcp_rule(
+                        "Amazon Linux repositories through the S3 gateway endpoint",
+                        HTTPS,
+                        prefix_list_ids=[ids[1]],
                     ),
                     tcp_rule(
                         "Reporting database", args.database_port, cidr_blocks=args.database_cidrs
@@ -146,8 +163,9 @@ class AccessHost(pulumi.ComponentResource):
                 "Access": "session-manager",
             },
             volume_tags=args.tags,
-            # A newer AMI must not replace the host under an open session: it is patched in
-            # place (Session Manager), and replaced deliberately.
+            # A newer AMI must not replace the host under an open session: an administrator
+            # patches it in place (`dnf upgrade` over Session Manager or Run Command, from the
+            # Amazon Linux repositories through the S3 endpoint) and replaces it deliberately.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),
         )
         self.instance_arn = instance.arn
@@ -160,10 +178,21 @@ class AccessHost(pulumi.ComponentResource):
         )
 
 
+# An instance family: its series letters, generation, then attribute letters (`g` Graviton,
+# `d` local disks, `n` network...): t4g, c7gn, im4gn, is4gen, g5g, m7i-flex.
+_FAMILY = re.compile(r"(?P<series>[a-z]+)(?P<generation>\d+)(?P<attributes>[a-z-]*)")
+# The first Graviton family predates the `g` attribute.
+_GRAVITON_WITHOUT_ATTRIBUTE = ("a1",)
+
+
 def instance_architecture(instance_type: str) -> str:
-    """Graviton families (t4g, m7g, c7gn...) run arm64; the rest x86_64."""
+    """Graviton families (a1, and those whose attributes carry a `g`: t4g, m7g, c7gn, g5g...)
+    run arm64; the rest (g4dn, m7i-flex...) x86_64."""
     family = instance_type.split(".", maxsplit=1)[0]
-    return "arm64" if "g" in family.rstrip("dn")[1:] else "x86_64"
+    if family in _GRAVITON_WITHOUT_ATTRIBUTE:
+        return "arm64"
+    parsed = _FAMILY.fullmatch(family)
+    return "arm64" if parsed and "g" in parsed["attributes"] else "x86_64"
 
 
 def ec2_trust_policy() -> dict:

@@ -14,6 +14,8 @@ PORT_FORWARDING_DOCUMENTS = (
     "AWS-StartPortForwardingSession",
     "AWS-StartPortForwardingSessionToRemoteHost",
 )
+# The tag Session Manager puts on each session: the aws:userid of the caller who started it.
+OWN_SESSION_TAG = "ssm:resourceTag/aws:ssmmessages:session-id"
 # What a data bucket refuses from anywhere but the office, the VPC endpoints and the named
 # roles: reading, writing and listing data. Configuration (the deployer's) is not data.
 BUCKET_DATA_ACTIONS = [
@@ -27,7 +29,11 @@ BUCKET_DATA_ACTIONS = [
 
 def deny_outside_office_policy(office_cidrs: list[str]) -> Document:
     """Deny every action a person makes from outside the office ranges; AWS services acting on
-    their behalf (a console upload through CloudFormation, Athena reading S3) still work."""
+    their behalf (a console upload through CloudFormation, Athena reading S3) still work.
+
+    A call through a VPC endpoint carries no `aws:SourceIp`, and `NotIpAddress` holds when the
+    key is absent: people's credentials are refused inside any VPC too, on purpose. People work
+    from the office; the hub's instances act with their own roles, which carry no such guard."""
     return policy_document(
         {
             "Sid": "DenyOutsideTheOffice",
@@ -69,9 +75,12 @@ def report_developer_policy(grants: SessionGrants) -> Document:
             "Sid": "ManageOwnSessions",
             "Effect": "Allow",
             "Action": ["ssm:ResumeSession", "ssm:TerminateSession"],
-            "Resource": (
-                f"arn:aws:ssm:{grants.region}:{grants.account_id}:session/${{aws:userid}}-*"
-            ),
+            "Resource": f"arn:aws:ssm:{grants.region}:{grants.account_id}:session/*",
+            # A role's session id is `<role session name>-<suffix>`, which no policy variable
+            # names (`session/${aws:username}-*` works for IAM users only); Session Manager
+            # tags each session with the aws:userid (`AROA...:<role session name>`) of the
+            # caller who started it, AWS's documented way to match one's own sessions.
+            "Condition": {"StringLike": {OWN_SESSION_TAG: "${aws:userid}"}},
         },
         {
             "Sid": "EncryptSessions",
@@ -82,20 +91,38 @@ def report_developer_policy(grants: SessionGrants) -> Document:
     )
 
 
-def access_host_policy(session_log_group_arn: str, session_key_arn: str) -> Document:
+@dataclass(frozen=True)
+class AccessHostGrants:
+    region: str
+    account_id: str
+    session_log_group_arn: str
+    session_key_arn: str
+
+
+def access_host_policy(grants: AccessHostGrants) -> Document:
     """Beyond AmazonSSMManagedInstanceCore: write session logs, decrypt session data."""
+    log_group = grants.session_log_group_arn
     return policy_document(
         {
             "Sid": "WriteSessionLogs",
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            "Resource": [session_log_group_arn, f"{session_log_group_arn}:*"],
+            "Resource": [log_group, f"{log_group}:*"],
+        },
+        {
+            # With cloudWatchEncryptionEnabled the agent checks that the session log group is
+            # encrypted before it opens a shell, and refuses the session if it cannot tell. A
+            # list action: it names the account's log groups, not one.
+            "Sid": "CheckTheSessionLogGroupIsEncrypted",
+            "Effect": "Allow",
+            "Action": "logs:DescribeLogGroups",
+            "Resource": f"arn:aws:logs:{grants.region}:{grants.account_id}:log-group:*",
         },
         {
             "Sid": "DecryptSessions",
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": session_key_arn,
+            "Resource": grants.session_key_arn,
         },
     )
 

@@ -4,6 +4,7 @@ forwarding, the optional SSH bastion, and the policies on the roles and groups o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 
 import pulumi
 
@@ -29,13 +30,15 @@ class HubAccessArgs:
     database_cidrs: list[str]
     database_port: int
     endpoints_security_group_id: pulumi.Input[str]
+    # The S3 gateway endpoint's prefix list: the Amazon Linux repositories, for patching.
+    s3_prefix_list_id: pulumi.Input[str]
     replica_clients_security_group_id: pulumi.Input[str]
     operations_key_arn: pulumi.Input[str]
     tags: dict[str, str]
     compute_tags: dict[str, str]
 
 
-def bastion_subnet_cidr(config: HubConfig):
+def bastion_subnet_cidr(config: HubConfig) -> IPv4Network:
     """The bastion's public subnet: the first free slot of the hub's plan."""
     return public_subnet_cidr(config.network.vpc_cidr, config.network.availability_zones)
 
@@ -86,11 +89,14 @@ class HubAccess(pulumi.ComponentResource):
             AccessHostArgs(
                 settings=config.access.access_host,
                 resource_prefix=args.resource_prefix,
+                region=account.region,
+                account_id=account.account_id,
                 vpc_id=args.vpc_id,
                 subnet_id=args.app_subnet_ids[0],
                 database_cidrs=args.database_cidrs,
                 database_port=args.database_port,
                 endpoints_security_group_id=args.endpoints_security_group_id,
+                s3_prefix_list_id=args.s3_prefix_list_id,
                 replica_clients_security_group_id=args.replica_clients_security_group_id,
                 volumes_key_arn=volumes_key.arn,
                 sessions_key_arn=sessions_key.arn,
@@ -114,6 +120,8 @@ class HubAccess(pulumi.ComponentResource):
                     office_cidrs=[str(cidr) for cidr in config.office_cidrs],
                     database_cidrs=args.database_cidrs,
                     database_port=args.database_port,
+                    endpoints_security_group_id=args.endpoints_security_group_id,
+                    s3_prefix_list_id=args.s3_prefix_list_id,
                     replica_clients_security_group_id=args.replica_clients_security_group_id,
                     volumes_key_arn=volumes_key.arn,
                     tags=args.tags,

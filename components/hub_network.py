@@ -11,12 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.network_plan import PlannedSubnet
-from components.policy_documents import (
-    INTERFACE_ENDPOINT_ACTIONS,
-    own_account_endpoint_policy,
-    own_account_s3_endpoint_policy,
-    own_principals_endpoint_policy,
-)
+from components.policy_documents import interface_endpoint_policy, own_account_s3_endpoint_policy
 from components.security_rules import HTTPS, tcp_rule
 
 
@@ -119,11 +114,7 @@ class HubNetwork(pulumi.ComponentResource):
                 service_name=f"com.amazonaws.{args.region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
-                policy=json.dumps(
-                    own_account_endpoint_policy(service, args.account_id)
-                    if service in INTERFACE_ENDPOINT_ACTIONS
-                    else own_principals_endpoint_policy(service, args.account_id)
-                ),
+                policy=json.dumps(interface_endpoint_policy(service, args.account_id)),
                 subnet_ids=self.subnet_ids["app"],
                 security_group_ids=[endpoints_group.id],
                 tags={**args.tags, "Name": f"{name}-{service}"},

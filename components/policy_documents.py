@@ -61,6 +61,21 @@ INTERFACE_ENDPOINT_ACTIONS = {
     # The SES API (v1 and v2 share the `email` endpoint): the report server sends reports.
     "email": ["ses:SendEmail"],
 }
+# What Session Manager's agent calls through the KMS and CloudWatch Logs endpoints, on a key or
+# a log group: decrypt session data, write shell session logs. Nothing else in the VPC calls
+# either service directly (S3, SNS and SQS call KMS themselves).
+SESSION_AGENT_ENDPOINT_ACTIONS = {
+    "kms": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+    "logs": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+}
+# Before a shell session the agent checks that the session log group is encrypted. A list
+# action: it names no one log group, so it is judged by the caller's account alone.
+SESSION_AGENT_LIST_ACTIONS = {"logs": ["logs:DescribeLogGroups"]}
+# Systems Manager's own services: the agent's protocol (registration, commands, session
+# channels) is many actions on resources that are not an account's (`ssmmessages`,
+# `ec2messages` have none), so these endpoints admit the service's actions by this account's
+# principals. They carry no data of their own to another account's resource.
+SYSTEMS_MANAGER_SERVICES = ("ssm", "ssmmessages", "ec2messages")
 
 
 def amazon_linux_repository_objects(region: str) -> str:
@@ -205,8 +220,12 @@ def iam_governed_key_policy(account_id: str) -> Document:
 
 
 def own_principals_endpoint_policy(service: str, account_id: str) -> Document:
-    """An interface endpoint for an agent's many calls (Session Manager's): any action of the
-    service, by this account's principals only."""
+    """An interface endpoint of Systems Manager's own services (`SYSTEMS_MANAGER_SERVICES`): any
+    action of the service, by this account's principals only."""
+    if service not in SYSTEMS_MANAGER_SERVICES:
+        raise ValueError(
+            f"{service}: only Systems Manager's endpoints admit every action of their service"
+        )
     return policy_document(
         {
             "Sid": "OnlyThisAccountsPrincipals",
@@ -217,6 +236,49 @@ def own_principals_endpoint_policy(service: str, account_id: str) -> Document:
             "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
         }
     )
+
+
+def session_agent_endpoint_policy(service: str, account_id: str) -> Document:
+    """The KMS or CloudWatch Logs endpoint: the agent's calls, by this account's principals, on
+    this account's keys and log groups only; code in the VPC cannot use another account's key
+    or log group to carry data out."""
+    statements: list[Document] = [
+        {
+            "Sid": "OnlyThisAccountsPrincipalsAndResources",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": SESSION_AGENT_ENDPOINT_ACTIONS[service],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "aws:PrincipalAccount": account_id,
+                    "aws:ResourceAccount": account_id,
+                }
+            },
+        }
+    ]
+    if service in SESSION_AGENT_LIST_ACTIONS:
+        statements.append(
+            {
+                "Sid": "ListThisAccountsResources",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": SESSION_AGENT_LIST_ACTIONS[service],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
+            }
+        )
+    return policy_document(*statements)
+
+
+def interface_endpoint_policy(service: str, account_id: str) -> Document:
+    """The policy of the hub's interface endpoint for `service`: the named calls of functions
+    and the report server, Session Manager's agent on KMS and Logs, or Systems Manager's own."""
+    if service in INTERFACE_ENDPOINT_ACTIONS:
+        return own_account_endpoint_policy(service, account_id)
+    if service in SESSION_AGENT_ENDPOINT_ACTIONS:
+        return session_agent_endpoint_policy(service, account_id)
+    return own_principals_endpoint_policy(service, account_id)
 
 
 def own_account_endpoint_policy(service: str, account_id: str) -> Document:
@@ -347,7 +409,9 @@ def lambda_trust_policy(account_id: str) -> Document:
     return service_trust_policy("lambda", account_id)
 
 
-# Lambda creates and removes its network interfaces itself; EC2 offers no resource scoping here.
+# What Lambda needs to attach a function to the VPC (AWSLambdaVPCAccessExecutionRole's actions).
+# Lambda creates and removes the interfaces itself in subnets it picks, so the statement stays
+# on "*" (the policy rules tolerate these actions there), as AWS's managed policy does.
 RUN_INSIDE_THE_VPC: Document = {
     "Sid": "RunInsideTheVpc",
     "Effect": "Allow",

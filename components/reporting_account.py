@@ -66,10 +66,9 @@ def interface_services(config: HubConfig) -> tuple[str, ...]:
 
 
 def readable_aws_objects(config: HubConfig) -> tuple[str, ...]:
-    """AWS's objects the S3 endpoint lets through: the Amazon Linux repositories, for the
-    report server's first-boot install, only when there is one."""
-    if config.reports is None:
-        return ()
+    """AWS's objects the S3 endpoint lets through: the Amazon Linux repositories, from which
+    every instance of the hub is patched (the access host is always there) and the report
+    server installs its packages at first boot."""
     return (amazon_linux_repository_objects(config.deployment.account.region),)
 
 
@@ -295,6 +294,7 @@ class ReportingAccount(pulumi.ComponentResource):
                 database_cidrs=tier_cidrs(subnets, "data"),
                 database_port=SQLSERVER_PORT,
                 endpoints_security_group_id=network.endpoints_security_group_id,
+                s3_prefix_list_id=network.s3_prefix_list_id,
                 replica_clients_security_group_id=replica_clients.id,
                 operations_key_arn=operations_key.arn,
                 tags=tags,

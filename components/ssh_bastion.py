@@ -1,17 +1,25 @@
 """The optional SSH bastion (the case study's PuTTY server): one small instance in a public
 subnet of its own, SSH from the office ranges only, key-only, forwarding to the reporting
 database and the replicas. Session Manager (components/access_host.py) is the default; this
-exists for teams that still need an SSH client."""
+exists for teams that still need an SSH client. Like every instance of the hub it is a managed
+node of Systems Manager (its role), so an administrator can patch it without SSH."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.access_host import AL2023_AMI_PARAMETER, ROOT_VOLUME_GB, instance_architecture
-from components.security_rules import tcp_rule
+from components.access_host import (
+    AL2023_AMI_PARAMETER,
+    ROOT_VOLUME_GB,
+    SSM_CORE_POLICY_ARN,
+    ec2_trust_policy,
+    instance_architecture,
+)
+from components.security_rules import HTTPS, tcp_rule
 from stack_config import SshBastion as SshBastionSettings
 
 SSH_PORT = 22
@@ -30,6 +38,10 @@ class SshBastionArgs:
     office_cidrs: list[str]
     database_cidrs: list[str]
     database_port: int
+    # Systems Manager's agent reaches AWS through the hub's interface endpoints (private DNS
+    # answers for the whole VPC); dnf reaches the Amazon Linux repositories on S3.
+    endpoints_security_group_id: pulumi.Input[str]
+    s3_prefix_list_id: pulumi.Input[str]
     replica_clients_security_group_id: pulumi.Input[str]
     volumes_key_arn: pulumi.Input[str]
     tags: dict[str, str]
@@ -37,7 +49,8 @@ class SshBastionArgs:
 
 
 class SshBastion(pulumi.ComponentResource):
-    """Internet gateway, public subnet and its route table, key pair, security group, instance."""
+    """Internet gateway, public subnet and its route table, key pair, role and profile, security
+    group, instance."""
 
     public_ip: pulumi.Output[str]
     route_table_id: pulumi.Output[str]
@@ -84,16 +97,45 @@ class SshBastion(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=json.dumps(ec2_trust_policy()),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-ssm-core", role=role.name, policy_arn=SSM_CORE_POLICY_ARN, opts=child
+        )
+        profile = aws.iam.InstanceProfile(
+            f"{name}-profile", role=role.name, tags=args.tags, opts=child
+        )
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            description="SSH bastion: SSH from the office only; out to the reporting database",
+            description=(
+                "SSH bastion: SSH from the office only; out to the reporting database, Systems "
+                "Manager and the package repositories"
+            ),
             vpc_id=args.vpc_id,
             ingress=[
                 tcp_rule("SSH from the office", SSH_PORT, cidr_blocks=sorted(args.office_cidrs))
             ],
-            egress=[
-                tcp_rule("Reporting database", args.database_port, cidr_blocks=args.database_cidrs)
-            ],
+            egress=pulumi.Output.all(
+                args.endpoints_security_group_id, args.s3_prefix_list_id
+            ).apply(
+                lambda ids: [
+                    tcp_rule(
+                        "Reporting database", args.database_port, cidr_blocks=args.database_cidrs
+                    ),
+                    tcp_rule(
+                        "Systems Manager through the interface endpoints",
+                        HTTPS,
+                        security_groups=[ids[0]],
+                    ),
+                    # The public subnet has no route to the S3 gateway endpoint: S3 is reached
+                    # through the internet gateway, at the addresses of this prefix list only.
+                    tcp_rule("Amazon Linux repositories on S3", HTTPS, prefix_list_ids=[ids[1]]),
+                ]
+            ),
             tags={**args.tags, "Name": f"{name}-sg"},
             opts=child,
         )
@@ -108,6 +150,7 @@ class SshBastion(pulumi.ComponentResource):
             subnet_id=subnet.id,
             vpc_security_group_ids=[security_group.id, args.replica_clients_security_group_id],
             key_name=key.key_name,
+            iam_instance_profile=profile.name,
             associate_public_ip_address=True,
             metadata_options={
                 "http_endpoint": "enabled",
@@ -122,7 +165,8 @@ class SshBastion(pulumi.ComponentResource):
             },
             tags={**args.compute_tags, **ACCESS_TAG, "Name": f"{args.resource_prefix}-bastion"},
             volume_tags=args.tags,
-            # As the access host: patched in place, replaced deliberately.
+            # As the access host: an administrator patches it in place (`dnf upgrade` over
+            # Session Manager or Run Command) and replaces it deliberately.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),
         )
         self.public_ip = instance.public_ip

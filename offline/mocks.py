@@ -128,9 +128,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
             found = self._peering_connections.get(args.args.get("id"))
             what = f"VPC peering connection {args.args.get('id')}"
         elif args.token == GET_PARAMETER:
-            found = _public_ami_parameter(
-                args.args.get("name", ""), *self._account_of(args.provider)
-            )
+            # Public parameters are the same in every account: only the region matters.
+            _, region = self._account_of(args.provider)
+            found = _public_ami_parameter(args.args.get("name", ""), region)
             what = f"SSM parameter {args.args.get('name')}"
         elif args.token == GET_TABLE:
             account, _ = self._account_of(args.provider)
@@ -300,9 +300,8 @@ def _rds_instance(name: str, state: dict[str, Any], token: str, account: str, re
     return identifier, outputs
 
 
-def _public_ami_parameter(name: str, account: str, region: str) -> dict[str, Any] | None:
+def _public_ami_parameter(name: str, region: str) -> dict[str, Any] | None:
     """A public AMI parameter as AWS answers it: a stable AMI id per region and name."""
-    del account  # public parameters are the same in every account
     if not name.startswith(PUBLIC_AMI_PARAMETERS):
         return None
     digest = hashlib.sha256(f"{region}{name}".encode()).hexdigest()[:17]

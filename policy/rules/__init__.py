@@ -125,8 +125,13 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
     ),
     ResourceRule(
         "iam-no-wildcard-resources",
-        'IAM policies grant Resource "*" only for actions without resource-level permissions.',
+        'IAM policies grant Resource "*" only for the few actions tolerated there, never data.',
         iam.iam_no_wildcard_resources,
+    ),
+    ResourceRule(
+        "s3-bucket-policy-tls-only",
+        "Bucket policies deny plain HTTP on the bucket and every object in it.",
+        storage.bucket_policy_tls_only,
     ),
     ResourceRule(
         "required-tags",
@@ -144,7 +149,8 @@ STACK_RULES: tuple[StackRule, ...] = (
     ),
     StackRule(
         "rds-replica-promote-guard",
-        "Every read replica has a sibling IAM policy denying rds:PromoteReadReplica.",
+        "Every read replica has a sibling IAM policy denying rds:PromoteReadReplica on it, "
+        "attached to a role.",
         databases.replicas_have_promote_guard,
     ),
     StackRule(

@@ -12,6 +12,10 @@ from policy.rules.values import as_list, document, is_set, is_unknown, shown, st
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
 IAM_POLICY = "aws:iam/policy:Policy"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+# Attaches a managed policy to `roles` (and users, groups) at once.
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
+ATTACHMENT_TYPES = (ROLE_POLICY_ATTACHMENT, POLICY_ATTACHMENT)
 PROMOTE_ACTION = "rds:PromoteReadReplica"
 # Key ids that name AWS managed keys (alias/aws/rds, ...): not a key the account controls.
 AWS_MANAGED_KEY_MARKER = "alias/aws/"
@@ -74,41 +78,97 @@ def rds_not_public(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def _denies_promotion(policy: GraphResource) -> bool | None:
-    """Whether the policy denies promoting replicas; None if its document is unknown yet."""
+def _promotion_denials(policy: GraphResource) -> list[Mapping[str, Any]] | None:
+    """The policy's Deny statements naming `rds:PromoteReadReplica` (or a wildcard covering
+    it); None if its document is unknown yet."""
     doc = document(policy.props.get("policy"))
     if is_unknown(doc):
         return None
     if doc is None:
-        return False
-    return any(
-        statement.get("Effect") == "Deny"
+        return []
+    return [
+        statement
+        for statement in statements(doc)
+        if statement.get("Effect") == "Deny"
         and any(
             isinstance(action, str) and fnmatchcase(PROMOTE_ACTION.lower(), action.lower())
             for action in as_list(statement.get("Action"))
         )
-        for statement in statements(doc)
+    ]
+
+
+def _attaches(attachment: GraphResource, policy: GraphResource) -> bool:
+    """Whether `attachment` attaches `policy` to a role. The two are linked by their ARNs when
+    both are known (after `pulumi up`); before that, by parent alone."""
+    roles = (
+        attachment.props.get("role")
+        if attachment.type == ROLE_POLICY_ATTACHMENT
+        else attachment.props.get("roles")
     )
+    if not is_set(roles):
+        return False
+    attached, arn = attachment.props.get("policyArn"), policy.props.get("arn")
+    if isinstance(attached, str) and isinstance(arn, str):
+        return attached == arn
+    return True
+
+
+def _names(denials: list[Mapping[str, Any]], replica_arn: str) -> bool:
+    return any(
+        isinstance(pattern, str) and fnmatchcase(replica_arn, pattern)
+        for statement in denials
+        for pattern in as_list(statement.get("Resource"))
+    )
+
+
+def _guard_problem(
+    replica: GraphResource, guards: list[tuple[GraphResource, list[Mapping[str, Any]] | None]]
+) -> str | None:
+    """Why the attached guards (each with its denials, None if unknown) leave `replica`
+    promotable; None if they cover it or cannot tell yet."""
+    arn = replica.props.get("arn")
+    if not isinstance(arn, str) or not arn:
+        return None
+    if any(denials is None or _names(denials, arn) for _, denials in guards):
+        return None
+    names = ", ".join(policy.name for policy, _ in guards)
+    return f"no attached deny-promote policy ({names}) names its ARN {arn} in Resource"
 
 
 def replicas_have_promote_guard(resources: Sequence[GraphResource]) -> list[StackViolation]:
     """Every read replica has a sibling IAM policy (same parent component) that denies
-    `rds:PromoteReadReplica`: a promoted reporting replica would split from its source."""
+    `rds:PromoteReadReplica`, attached to a role by a sibling attachment (a stack file names at
+    least one role in `promoteGuardRoles`), whose Deny names the replica's ARN once both are
+    known: a promoted reporting replica would split from its source."""
     violations = []
     for siblings in by_parent(resources).values():
         replicas = [r for r in of_types(siblings, (RDS_INSTANCE,)) if is_replica(r.props)]
         if not replicas:
             continue
-        guards = [_denies_promotion(policy) for policy in of_types(siblings, (IAM_POLICY,))]
-        if any(guard is not False for guard in guards):
-            continue
-        reason = (
-            "no sibling IAM policy under the same component"
-            if not guards
-            else "no sibling IAM policy has a Deny statement naming rds:PromoteReadReplica"
-        )
-        violations += [
-            StackViolation(replica.urn, f"read replica {replica.name}: {reason}")
-            for replica in replicas
+        policies = of_types(siblings, (IAM_POLICY,))
+        attachments = of_types(siblings, ATTACHMENT_TYPES)
+        guards = [(policy, _promotion_denials(policy)) for policy in policies]
+        guards = [(policy, denials) for policy, denials in guards if denials is None or denials]
+        attached = [
+            (policy, denials)
+            for policy, denials in guards
+            if any(_attaches(attachment, policy) for attachment in attachments)
         ]
+        if not policies:
+            reason: str | None = "no sibling IAM policy under the same component"
+        elif not guards:
+            reason = "no sibling IAM policy has a Deny statement naming rds:PromoteReadReplica"
+        elif not attached:
+            reason = (
+                f"the deny-promote policy ({', '.join(p.name for p, _ in guards)}) is attached "
+                "to no role by a sibling role policy attachment: it guards nothing"
+            )
+        else:
+            reason = None
+        for replica in replicas:
+            problem = reason or _guard_problem(replica, attached)
+            if problem:
+                violations.append(
+                    StackViolation(replica.urn, f"read replica {replica.name}: {problem}")
+                )
     return violations

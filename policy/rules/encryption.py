@@ -15,7 +15,8 @@ FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 SQS_QUEUE = "aws:sqs/queue:Queue"
 SNS_TOPIC = "aws:sns/topic:Topic"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-# AWS rotates symmetric encryption keys only; asymmetric and HMAC keys cannot rotate.
+# AWS rotates symmetric encryption keys only; asymmetric and HMAC keys cannot rotate. An
+# aws.kms.Key names its spec in `customerMasterKeySpec` (SYMMETRIC_DEFAULT when left out).
 ROTATABLE_KEY_SPEC = "SYMMETRIC_DEFAULT"
 # Firehose destinations that write S3 objects, and where each keeps its S3 settings.
 _S3_DESTINATIONS = {"extended_s3": "extendedS3Configuration", "s3": "s3Configuration"}
@@ -26,7 +27,7 @@ def kms_key_rotation_enabled(resource_type: str, props: Mapping[str, Any]) -> li
     material has had years to leak."""
     if resource_type != KMS_KEY:
         return []
-    spec = props.get("customerMasterKeySpec") or props.get("keySpec")
+    spec = props.get("customerMasterKeySpec")
     if is_unknown(spec) or (spec is not None and spec != ROTATABLE_KEY_SPEC):
         return []
     rotation = props.get("enableKeyRotation")

@@ -1,5 +1,5 @@
-"""IAM: no Allow of every action of a service, and `Resource: "*"` only for actions that have
-no resource-level permissions, never for data actions."""
+"""IAM: no Allow of every action of a service, and `Resource: "*"` only for the few actions
+tolerated there, never for data actions."""
 
 from __future__ import annotations
 
@@ -19,11 +19,14 @@ IDENTITY_POLICY_TYPES = {
     "aws:iam/groupPolicy:GroupPolicy": "policy",
 }
 ROLE = "aws:iam/role:Role"
-# Actions AWS authorises on no particular resource: "*" is the only Resource they accept
-# (Service Authorization Reference), so granting them on "*" grants nothing more. Lambda in a
-# VPC manages its own network interfaces (components/policy_documents.py RUN_INSIDE_THE_VPC);
-# the scheduler lists instances; the stream writer's event source mapping lists streams.
-ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = (
+# Actions tolerated on "*". `ec2:Describe*` and `kinesis:ListStreams` have no resource-level
+# permissions ("*" is the only Resource they accept): the scheduler lists instances, the stream
+# writer's event source mapping lists streams. The network-interface actions do take resources
+# (network interfaces, subnets, security groups), but Lambda creates and removes a function's
+# interfaces itself, in subnets and groups it is handed (components/policy_documents.py
+# RUN_INSIDE_THE_VPC); they are granted on "*" as AWS's AWSLambdaVPCAccessExecutionRole does,
+# and they touch no data.
+ACTIONS_TOLERATED_ON_ANY_RESOURCE = (
     "ec2:Describe*",
     "ec2:CreateNetworkInterface",
     "ec2:DeleteNetworkInterface",
@@ -113,9 +116,9 @@ def iam_no_wildcard_actions(resource_type: str, props: Mapping[str, Any]) -> lis
 
 
 def iam_no_wildcard_resources(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """An Allow on `"Resource": "*"` (or NotResource) names only actions without resource-level
-    permissions (`ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS`): never a data action. A KMS key
-    policy is not judged: its "*" is the key itself."""
+    """An Allow on `"Resource": "*"` (or NotResource) names only actions tolerated there
+    (`ACTIONS_TOLERATED_ON_ANY_RESOURCE`): never a data action. A KMS key policy is not judged:
+    its "*" is the key itself."""
     problems = []
     for where, doc in _documents(resource_type, props):
         for name, statement in _allows(doc):
@@ -129,7 +132,7 @@ def iam_no_wildcard_resources(resource_type: str, props: Mapping[str, Any]) -> l
                 action
                 for action in as_list(statement.get("Action"))
                 if isinstance(action, str)
-                and not _matches(action, ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS)
+                and not _matches(action, ACTIONS_TOLERATED_ON_ANY_RESOURCE)
             ]
             data = [action for action in unscoped if _touches_data(action)]
             if unscoped:

@@ -5,6 +5,7 @@ policy that refuses plain HTTP."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from fnmatch import fnmatchcase
 from typing import Any
 
 from policy.rules.databases import customer_managed_key_problem
@@ -63,6 +64,9 @@ def ownership_problems(props: Mapping[str, Any]) -> list[str]:
     return [f"objectOwnership is {ownership!r}, not {BUCKET_OWNER_ENFORCED}"]
 
 
+S3_ARN_PREFIX = "arn:aws:s3:::"
+
+
 def _denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
     principal = statement.get("Principal")
     secure_transport = lookup(statement, "Condition", "Bool", "aws:SecureTransport")
@@ -74,20 +78,67 @@ def _denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
     )
 
 
+def _covers_bucket_and_objects(statement: Mapping[str, Any], bucket: str | None) -> bool:
+    """Whether the statement's Resource covers a bucket and every object in it (`b` and `b/*`):
+    `bucket` (its name) when known, else some bucket the Resource names (or, "*", every one)."""
+    patterns = [r for r in as_list(statement.get("Resource")) if isinstance(r, str)]
+    names = (
+        [bucket]
+        if bucket
+        else [
+            "*",
+            *(
+                pattern.removeprefix(S3_ARN_PREFIX)
+                for pattern in patterns
+                if pattern.startswith(S3_ARN_PREFIX) and "/" not in pattern
+            ),
+        ]
+    )
+    return any(
+        any(fnmatchcase(f"{S3_ARN_PREFIX}{name}", pattern) for pattern in patterns)
+        # `b/*` read as a name: only a pattern that covers every key matches it.
+        and any(fnmatchcase(f"{S3_ARN_PREFIX}{name}/*", pattern) for pattern in patterns)
+        for name in names
+    )
+
+
 def tls_only_problems(props: Mapping[str, Any]) -> list[str]:
-    """The policy has a statement denying every S3 action to everyone when
-    `aws:SecureTransport` is false."""
+    """The policy (of the bucket `bucket`, when known) has a statement denying every S3 action
+    to everyone when `aws:SecureTransport` is false, on the bucket and all its objects."""
     doc = document(props.get("policy"))
     if is_unknown(doc):
         return []
     if doc is None:
         return ["the policy is missing or not valid JSON"]
-    if any(_denies_insecure_transport(statement) for statement in statements(doc)):
+    denials = [
+        (index, statement)
+        for index, statement in enumerate(statements(doc))
+        if _denies_insecure_transport(statement)
+    ]
+    if not denials:
+        return [
+            "no statement denies s3:* to Principal '*' when aws:SecureTransport is false "
+            f"(statements: {', '.join(label(s, i) for i, s in enumerate(statements(doc)))})"
+        ]
+    bucket = props.get("bucket")
+    bucket = bucket if isinstance(bucket, str) and bucket else None
+    if any(_covers_bucket_and_objects(statement, bucket) for _, statement in denials):
         return []
     return [
-        "no statement denies s3:* to Principal '*' when aws:SecureTransport is false "
-        f"(statements: {', '.join(label(s, i) for i, s in enumerate(statements(doc)))})"
+        f"{label(statement, index)} denies plain HTTP on {statement.get('Resource')!r}, which "
+        f"does not cover both the bucket{f' {bucket}' if bucket else ''} and its objects "
+        "(<bucket> and <bucket>/*)"
+        for index, statement in denials
     ]
+
+
+def bucket_policy_tls_only(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """A bucket policy refuses plain HTTP on its bucket and every object: judged on the policy
+    itself, so a bad document stops `pulumi up` before the policy is created (a stack rule
+    judges only after everything is provisioned)."""
+    if resource_type not in POLICY_TYPES:
+        return []
+    return tls_only_problems(props)
 
 
 # What each bucket needs beside it: (what, sibling types, the problems of one sibling).

@@ -13,6 +13,9 @@ from offline.engine import StackRun
 from tests.stack_helpers import HUB_STACKS, parsed_config
 
 INSTANCE = "aws:ec2/instance:Instance"
+GROUP = "aws:ec2/securityGroup:SecurityGroup"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+HTTPS = 443
 
 
 @pytest.fixture(params=HUB_STACKS)
@@ -27,6 +30,43 @@ def _by_name(run: StackRun, typ: str, suffix: str):
 
 def _key(run: StackRun, purpose: str) -> str:
     return _by_name(run, "aws:kms/key:Key", f"-{purpose}-key").outputs["arn"]
+
+
+def _https_destinations(run: StackRun, instance) -> set[tuple[str, str]]:
+    """Where the instance's groups let it open HTTPS: (kind, id) of each prefix list or
+    security group."""
+    groups = {g.id: g for g in run.of_type(GROUP)}
+    return {
+        (kind, target)
+        for group_id in instance.inputs["vpcSecurityGroupIds"]
+        for rule in groups[group_id].inputs["egress"]
+        if rule["fromPort"] == rule["toPort"] == HTTPS
+        for kind in ("prefixListIds", "securityGroups")
+        for target in rule.get(kind) or []
+    }
+
+
+def _network(run: StackRun) -> tuple[str, str]:
+    """The S3 gateway endpoint's prefix list and the interface endpoints' security group."""
+    (gateway,) = [e for e in run.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway"]
+    (interface_group,) = {
+        group for e in run.of_type(ENDPOINT) for group in e.inputs.get("securityGroupIds") or []
+    }
+    return gateway.outputs["prefixListId"], interface_group
+
+
+def _ssm_managed(run: StackRun, instance) -> bool:
+    """Whether the instance's profile carries a role with AmazonSSMManagedInstanceCore."""
+    (profile,) = [
+        p
+        for p in run.of_type("aws:iam/instanceProfile:InstanceProfile")
+        if p.outputs["name"] == instance.inputs.get("iamInstanceProfile")
+    ]
+    return any(
+        a.inputs["role"] == profile.inputs["role"]
+        and a.inputs["policyArn"].endswith(":policy/AmazonSSMManagedInstanceCore")
+        for a in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    )
 
 
 def test_the_access_host_is_private_hardened_scheduled_and_reachable_only_by_session_manager(
@@ -46,10 +86,49 @@ def test_the_access_host_is_private_hardened_scheduled_and_reachable_only_by_ses
     assert host.inputs["subnetId"] in app_subnets
     groups = {g.id: g for g in hub_run.of_type("aws:ec2/securityGroup:SecurityGroup")}
     assert all(groups[g].inputs["ingress"] == [] for g in host.inputs["vpcSecurityGroupIds"])
-    attachment = _by_name(
-        hub_run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "access-host-ssm-core"
+    assert _ssm_managed(hub_run, host)
+
+
+def test_the_access_host_reaches_systems_manager_and_the_package_repositories(hub_run: StackRun):
+    host = _by_name(hub_run, INSTANCE, "access-host-instance")
+    prefix_list, endpoints_group = _network(hub_run)
+    assert _https_destinations(hub_run, host) == {
+        ("prefixListIds", prefix_list),
+        ("securityGroups", endpoints_group),
+    }
+    s3 = json.loads(
+        next(
+            e for e in hub_run.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway"
+        ).inputs["policy"]
     )
-    assert attachment.inputs["policyArn"].endswith(":policy/AmazonSSMManagedInstanceCore")
+    assert [s["Resource"] for s in s3["Statement"] if s["Sid"] == "ReadAwsPackageRepositories"] == [
+        ["arn:aws:s3:::al2023-repos-eu-west-2-de612dc2/*"]
+    ]
+
+
+def test_the_access_host_may_check_that_its_session_log_group_is_encrypted(hub_run: StackRun):
+    account = parsed_config(hub_run.stack).deployment.account
+    policy = json.loads(
+        _by_name(hub_run, "aws:iam/rolePolicy:RolePolicy", "host-policy").inputs["policy"]
+    )
+    (check,) = [s for s in policy["Statement"] if s["Action"] == "logs:DescribeLogGroups"]
+    assert check["Resource"] == f"arn:aws:logs:{account.region}:{account.account_id}:log-group:*"
+
+
+def test_the_kms_and_logs_endpoints_admit_only_this_accounts_keys_and_log_groups(
+    hub_run: StackRun,
+):
+    account = parsed_config(hub_run.stack).deployment.account.account_id
+    endpoints = {e.inputs["serviceName"].rsplit(".", 1)[1]: e for e in hub_run.of_type(ENDPOINT)}
+    for service in ("kms", "logs"):
+        (scoped, *listing) = json.loads(endpoints[service].inputs["policy"])["Statement"]
+        assert scoped["Condition"] == {
+            "StringEquals": {"aws:PrincipalAccount": account, "aws:ResourceAccount": account}
+        }
+        assert not any(action.endswith(":*") for action in scoped["Action"])
+        assert [s["Action"] for s in listing] == (
+            [["logs:DescribeLogGroups"]] if service == "logs" else []
+        )
 
 
 def test_sessions_are_encrypted_and_logged_to_an_encrypted_group(hub_run: StackRun):
@@ -88,6 +167,13 @@ def test_only_a_configured_bastion_opens_ssh_and_only_to_the_office(hub_run: Sta
     assert group_name.endswith("bastion-sg")
     assert rule["cidrBlocks"] == office
     (bastion,) = bastions
+    # A managed node like the others: patched over Systems Manager, from the repositories.
+    assert _ssm_managed(hub_run, bastion)
+    prefix_list, endpoints_group = _network(hub_run)
+    assert _https_destinations(hub_run, bastion) == {
+        ("prefixListIds", prefix_list),
+        ("securityGroups", endpoints_group),
+    }
     assert bastion.inputs["metadataOptions"]["httpTokens"] == "required"
     assert bastion.inputs["rootBlockDevice"]["kmsKeyId"] == _key(hub_run, "access-volumes")
     assert bastion.inputs["tags"]["Schedule"] == config.deployment.schedule

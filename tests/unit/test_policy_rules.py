@@ -47,7 +47,9 @@ GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 MANAGED_POLICY = "aws:iam/policy:Policy"
 ROLE = "aws:iam/role:Role"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 ALIAS = "aws:kms/alias:Alias"
 
 PRIMARY = {
@@ -104,6 +106,28 @@ def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
 
 def _allow(action: Any, resource: Any = "arn:aws:s3:::landing/*", **extra: Any) -> dict:
     return {"Sid": "Grant", "Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+LANDING_ARN = "arn:aws:s3:::landing-1234"
+SECURE_POLICY = {
+    "bucket": "landing-1234",
+    "policy": json.dumps(secure_bucket_policy(LANDING_ARN, KEY)),
+}
+
+
+def _secure_bucket_policy_without_tls() -> str:
+    policy = secure_bucket_policy(LANDING_ARN, KEY)
+    kept = [s for s in policy["Statement"] if s["Sid"] != "DenyInsecureTransport"]
+    return json.dumps({**policy, "Statement": kept})
+
+
+def _tls_deny_on(*resources: str) -> str:
+    """The secure bucket policy with its TLS deny on `resources` instead."""
+    policy = secure_bucket_policy(LANDING_ARN, KEY)
+    for statement in policy["Statement"]:
+        if statement["Sid"] == "DenyInsecureTransport":
+            statement["Resource"] = list(resources)
+    return json.dumps(policy)
 
 
 @dataclass(frozen=True)
@@ -301,9 +325,17 @@ RESOURCE_CASES = [
     Case(
         "kms-key-rotation",
         KMS_KEY,
-        {"enableKeyRotation": False, "keySpec": "SYMMETRIC_DEFAULT"},
+        {"enableKeyRotation": False, "customerMasterKeySpec": "SYMMETRIC_DEFAULT"},
         "enableKeyRotation is not true",
         "off",
+    ),
+    Case(
+        "kms-key-rotation",
+        KMS_KEY,
+        # Not an input of aws.kms.Key: the key is symmetric (the default) whatever this says.
+        {"keySpec": "RSA_2048"},
+        "enableKeyRotation is not true",
+        "keySpec is no input",
     ),
     Case("kinesis-stream-encrypted", KINESIS, {"encryptionType": "KMS", "kmsKeyId": KEY}, None),
     Case(
@@ -609,6 +641,53 @@ RESOURCE_CASES = [
         "NotResource applies to every other resource",
         "not resource",
     ),
+    # Bucket policies.
+    Case("s3-bucket-policy-tls-only", BUCKET_POLICY, SECURE_POLICY, None, "secure bucket policy"),
+    Case(
+        "s3-bucket-policy-tls-only",
+        BUCKET_POLICY,
+        {**SECURE_POLICY, "bucket": UNKNOWN},
+        None,
+        "bucket unknown, the document names it",
+    ),
+    Case(
+        "s3-bucket-policy-tls-only",
+        BUCKET_POLICY,
+        {"bucket": "landing-1234", "policy": UNKNOWN},
+        None,
+        "document unknown at preview",
+    ),
+    Case(
+        "s3-bucket-policy-tls-only",
+        BUCKET_POLICY,
+        {"bucket": "landing-1234", "policy": _secure_bucket_policy_without_tls()},
+        "no statement denies s3:* to Principal '*' when aws:SecureTransport is false",
+        "plain http allowed",
+    ),
+    Case(
+        "s3-bucket-policy-tls-only",
+        BUCKET_POLICY,
+        {"bucket": "landing-1234", "policy": _tls_deny_on(f"{LANDING_ARN}/*")},
+        "does not cover both the bucket landing-1234 and its objects",
+        "objects only",
+    ),
+    Case(
+        "s3-bucket-policy-tls-only",
+        BUCKET_POLICY,
+        {"bucket": UNKNOWN, "policy": _tls_deny_on(LANDING_ARN, f"{LANDING_ARN}/incoming/*")},
+        "does not cover both the bucket and its objects",
+        "one prefix only",
+    ),
+    Case(
+        "s3-bucket-policy-tls-only",
+        BUCKET_POLICY,
+        {
+            "bucket": "landing-1234",
+            "policy": _tls_deny_on("arn:aws:s3:::other", "arn:aws:s3:::other/*"),
+        },
+        "does not cover both the bucket landing-1234",
+        "another bucket",
+    ),
     # Tags.
     Case("required-tags", BUCKET, {"tags": TAGS}, None, "all four"),
     Case("required-tags", BUCKET, {"tags": UNKNOWN}, None, "unknown"),
@@ -676,7 +755,6 @@ def _bucket_graph(
 ) -> list[GraphResource]:
     """A SecureBucket's bucket and controls; `drop` leaves one out, `props_of` replaces the
     props of one (by role), `parent_of` moves one under another parent."""
-    arn = "arn:aws:s3:::landing-1234"
     roles = {
         "bucket": (BUCKET, {"tags": TAGS}),
         "encryption": (
@@ -708,10 +786,7 @@ def _bucket_graph(
             "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
             {"rule": {"objectOwnership": "BucketOwnerEnforced"}},
         ),
-        "policy": (
-            "aws:s3/bucketPolicy:BucketPolicy",
-            {"policy": json.dumps(secure_bucket_policy(arn, KEY))},
-        ),
+        "policy": (BUCKET_POLICY, SECURE_POLICY),
     }
     return [
         _resource(
@@ -726,17 +801,38 @@ def _bucket_graph(
 
 
 REPLICAS = "urn:pulumi:dev-maths::reporting::reporting:data:ReadReplicas::maths-replicas"
+REPLICA_ARN = "arn:aws:rds:eu-west-2:222200000001:db:maths-replicas-homework-0a1b2c3"
+GUARD_ARN = "arn:aws:iam::222200000001:policy/maths-replicas-deny-promote-0a1b2c3"
+GUARD = {"policy": json.dumps(deny_promote_policy([REPLICA_ARN]))}
+ATTACHED = {"role": "platform-admin", "policyArn": UNKNOWN}
 
 
-def _replica_graph(*, guard: dict | None, guard_parent: str = REPLICAS) -> list[GraphResource]:
-    """A replica (and a primary elsewhere, which needs no guard), with or without a guard."""
+def _replica_graph(
+    *,
+    guard: dict | None,
+    guard_parent: str = REPLICAS,
+    attachment: dict | None = ATTACHED,
+    replica: dict = REPLICA,
+) -> list[GraphResource]:
+    """A replica (and a primary elsewhere, which needs no guard), with or without a guard and
+    its attachment to a role (both siblings of the replica unless `guard_parent` says)."""
     graph = [
-        _resource(RDS, "maths-replicas-homework", REPLICA, REPLICAS),
+        _resource(RDS, "maths-replicas-homework", replica, REPLICAS),
         _resource(RDS, "maths-primary-elsewhere", PRIMARY, "urn:other"),
     ]
     if guard is not None:
         graph.append(_resource(MANAGED_POLICY, "maths-replicas-deny-promote", guard, guard_parent))
+    if attachment is not None:
+        graph.append(
+            _resource(ATTACHMENT, "maths-replicas-deny-promote-admin", attachment, guard_parent)
+        )
     return graph
+
+
+# After `pulumi up` the stack policy sees outputs: ARNs known, attachments linked by them.
+PROVISIONED_REPLICA = {**REPLICA, "arn": REPLICA_ARN}
+PROVISIONED_GUARD = {**GUARD, "arn": GUARD_ARN}
+PROVISIONED_ATTACHMENT = {"role": "platform-admin", "policyArn": GUARD_ARN}
 
 
 ACCESS = "urn:pulumi:dev::reporting::reporting:access:SshBastion::bastion"
@@ -759,12 +855,6 @@ class StackCase:
 
 
 AES, KMS = "AES256", "aws:kms"
-
-
-def _secure_bucket_policy_without_tls() -> str:
-    policy = secure_bucket_policy("arn:aws:s3:::landing-1234", KEY)
-    kept = [s for s in policy["Statement"] if s["Sid"] != "DenyInsecureTransport"]
-    return json.dumps({**policy, "Statement": kept})
 
 
 STACK_CASES = [
@@ -833,6 +923,12 @@ STACK_CASES = [
     ),
     StackCase(
         "s3-bucket-fully-protected",
+        _bucket_graph(policy={"bucket": "landing-1234", "policy": _tls_deny_on(LANDING_ARN)}),
+        "does not cover both the bucket landing-1234 and its objects",
+        "tls deny on the bucket, not its objects",
+    ),
+    StackCase(
+        "s3-bucket-fully-protected",
         _bucket_graph(drop="policy"),
         "no sibling TLS-only bucket policy",
         "no policy",
@@ -855,11 +951,48 @@ STACK_CASES = [
         "acl is 'public-read'",
         "public acl",
     ),
+    StackCase("rds-replica-promote-guard", _replica_graph(guard=GUARD), None, "guarded"),
     StackCase(
         "rds-replica-promote-guard",
-        _replica_graph(guard={"policy": json.dumps(deny_promote_policy(["arn:aws:rds:x"]))}),
+        _replica_graph(
+            guard=PROVISIONED_GUARD,
+            attachment=PROVISIONED_ATTACHMENT,
+            replica=PROVISIONED_REPLICA,
+        ),
         None,
-        "guarded",
+        "guarded, as provisioned",
+    ),
+    StackCase(
+        "rds-replica-promote-guard",
+        _replica_graph(guard=GUARD, attachment=None),
+        "is attached to no role by a sibling role policy attachment: it guards nothing",
+        "guard attached to no role",
+    ),
+    StackCase(
+        "rds-replica-promote-guard",
+        _replica_graph(guard=GUARD, attachment={"role": "", "policyArn": UNKNOWN}),
+        "is attached to no role",
+        "attachment names no role",
+    ),
+    StackCase(
+        "rds-replica-promote-guard",
+        _replica_graph(
+            guard=PROVISIONED_GUARD,
+            attachment={"role": "platform-admin", "policyArn": "arn:aws:iam::aws:policy/Other"},
+            replica=PROVISIONED_REPLICA,
+        ),
+        "is attached to no role",
+        "the sibling attachment attaches another policy",
+    ),
+    StackCase(
+        "rds-replica-promote-guard",
+        _replica_graph(
+            guard={"policy": json.dumps(deny_promote_policy(["arn:aws:rds:x:1:db:other"]))},
+            replica=PROVISIONED_REPLICA,
+        ),
+        f"no attached deny-promote policy (maths-replicas-deny-promote) names its ARN "
+        f"{REPLICA_ARN} in Resource",
+        "guard of other replicas",
     ),
     StackCase(
         "rds-replica-promote-guard",
@@ -881,10 +1014,7 @@ STACK_CASES = [
     ),
     StackCase(
         "rds-replica-promote-guard",
-        _replica_graph(
-            guard={"policy": json.dumps(deny_promote_policy(["arn:aws:rds:x"]))},
-            guard_parent="urn:other",
-        ),
+        _replica_graph(guard=GUARD, guard_parent="urn:other"),
         "no sibling IAM policy under the same component",
         "guard of another component",
     ),

@@ -3,7 +3,8 @@ the same rules at `pulumi preview --policy-pack policy`.
 
 Each stack is judged as deployed in each phase of the runbook (the hub before any platform is
 attached, each spoke before its peering is accepted, then both as their files stand): every
-phase is a real deployment.
+phase is a real deployment. The stack rules are also judged on the resources' outputs, as
+`pulumi up` hands them over once everything is provisioned (ARNs and names then known).
 """
 
 from __future__ import annotations
@@ -37,9 +38,6 @@ GROUP = "aws:ec2/securityGroup:SecurityGroup"
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 PHASES = ("first", "final")
 RULES = [*RESOURCE_RULES, *STACK_RULES]
-# (stack, rule name) -> why the stack's graph breaks the rule today: the test is expected to
-# fail until the component is fixed, then fails loudly so the entry is removed.
-KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {}
 
 
 def _run(estate: Estate, stack: str, phase: str) -> StackRun:
@@ -53,6 +51,12 @@ def graph_of(run: StackRun) -> list[GraphResource]:
     return [GraphResource(r.urn, r.type, r.name, r.parent, r.inputs) for r in run.resources]
 
 
+def applied_graph_of(run: StackRun) -> list[GraphResource]:
+    """The same resources with their outputs (inputs and what AWS computed: ARNs, names), as
+    a stack policy sees them at `pulumi up`."""
+    return [GraphResource(r.urn, r.type, r.name, r.parent, r.outputs) for r in run.resources]
+
+
 def _violations(rule, graph: list[GraphResource]) -> list[str]:
     if isinstance(rule, StackRule):
         return [violation.message for violation in rule.check(graph)]
@@ -63,22 +67,23 @@ def _violations(rule, graph: list[GraphResource]) -> list[str]:
     ]
 
 
-def _stack_rule_params() -> list:
-    params = []
-    for stack in ALL_STACKS:
-        for rule in RULES:
-            reason = KNOWN_VIOLATIONS.get((stack, rule.name))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            params.append(pytest.param(stack, rule, marks=marks, id=f"{stack}-{rule.name}"))
-    return params
-
-
-@pytest.mark.parametrize(("stack", "rule"), _stack_rule_params())
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.name)
+@pytest.mark.parametrize("stack", ALL_STACKS)
 @pytest.mark.parametrize("phase", PHASES)
 def test_every_stack_passes_every_rule(estates, stack: str, rule, phase: str):
     run = _run(estates[environment_of(stack)], stack, phase)
     graph = graph_of(run)
     assert len(graph) > 10, f"{stack} ({phase}) registered almost nothing"
+    assert _violations(rule, graph) == []
+
+
+@pytest.mark.parametrize("rule", STACK_RULES, ids=lambda rule: rule.name)
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_every_stack_passes_every_stack_rule_once_provisioned(estates, stack: str, rule):
+    graph = applied_graph_of(_run(estates[environment_of(stack)], stack, "final"))
+    replicas = [r for r in graph if r.type == RDS and r.props.get("replicateSourceDb")]
+    # The outputs carry what the inputs do not: the stack rules can link by ARN here.
+    assert all(r.props["arn"].startswith("arn:aws:rds:") for r in replicas)
     assert _violations(rule, graph) == []
 
 

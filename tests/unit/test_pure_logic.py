@@ -7,6 +7,7 @@ from ipaddress import IPv4Network
 
 import pytest
 
+from components.access_host import instance_architecture
 from components.function_package import package_files
 from components.network_plan import hub_subnets, replica_subnets, tier_cidrs
 from components.policy_documents import (
@@ -23,6 +24,28 @@ from components.policy_documents import (
 from components.rds_settings import tls_only_parameters
 from components.secure_bucket import ExpiringPrefix, SecureBucketArgs, _lifecycle_rules
 from components.security_rules import app_tier_egress, replica_client_egress, replica_ingress
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "architecture"),
+    [
+        # A1, the first Graviton, has no `g` in its name.
+        ("a1.medium", "arm64"),
+        ("t4g.nano", "arm64"),
+        ("m7g.large", "arm64"),
+        ("m6gd.xlarge", "arm64"),
+        ("c7gn.large", "arm64"),
+        ("im4gn.large", "arm64"),
+        ("is4gen.large", "arm64"),
+        ("g5g.xlarge", "arm64"),
+        ("t3.micro", "x86_64"),
+        ("g4dn.xlarge", "x86_64"),
+        ("m7i-flex.large", "x86_64"),
+        ("gr6.4xlarge", "x86_64"),
+    ],
+)
+def test_the_ami_architecture_follows_the_instance_family(instance_type, architecture):
+    assert instance_architecture(instance_type) == architecture
 
 
 def test_hub_subnets_take_one_slot_per_tier_per_zone():

@@ -17,9 +17,11 @@ $(VENV)/.installed: pyproject.toml
 ## setup: create .venv with the program, function and test dependencies
 setup: $(VENV)/.installed
 
-## demo: the dev hub and its spokes as `pulumi preview` would list them (no AWS account needed)
+## demo: the dev hub and its spokes running end to end on this machine, from the real stack
+## files: moto in-process for AWS, SQLite for every database (no AWS account, Docker or server);
+## extracts, change stream, files by hand, a quarantined file and a report (docs/demo.md)
 demo: setup
-	$(PY) -m offline.plan --environment dev
+	$(PY) -m offline.demo
 
 ## test: the whole suite; PostgreSQL is installed and started if missing, moto by the tests
 ## (REPORTING_REQUIRE_SERVICES=1 makes a missing service fail the run instead of skipping)

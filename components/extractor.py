@@ -241,7 +241,8 @@ def _replicas(
             table.setdefault(platform, {})[database] = {
                 "engine": endpoint["engine"],
                 "host": endpoint["address"],
-                "port": endpoint["port"],
+                # Stack references return numbers as floats; the function takes a whole port.
+                "port": int(endpoint["port"]),
                 "database": database,
                 "secret_arn": secret_arn,
             }

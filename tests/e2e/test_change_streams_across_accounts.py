@@ -4,7 +4,7 @@ The platform account (444400000001) holds the DynamoDB table with its stream, th
 the Firehose delivery stream and the staging bucket; the reporting account (111100000001) the
 landing bucket, its key and the alert topic. Each function runs with its own account's
 credentials. The emulator runs no Lambda triggers, so the test plays them as AWS does
-(`tests/triggers.py`): it reads the table's stream and the Kinesis shard with GetRecords, builds
+(`offline/triggers.py`): it reads the table's stream and the Kinesis shard with GetRecords, builds
 the events, runs the event source mappings' retry rules, and lists new S3 objects to build their
 S3 events. Every hop is also delivered twice, as AWS may.
 
@@ -27,7 +27,13 @@ from typing import Any
 import boto3
 import pytest
 from service_fixtures import CATALOG_DIR, REGION, account_credentials
-from triggers import (
+
+from functions.catalog import catalog_bundle
+from functions.cross_account_copier import handler as copier
+from functions.firehose_writer import handler as writer
+from functions.loader import handler as loader
+from functions.stream_forwarder import handler as forwarder
+from offline.triggers import (
     StreamMapping,
     kinesis_event,
     read_kinesis,
@@ -35,12 +41,6 @@ from triggers import (
     send_to_queue,
     table_stream_event,
 )
-
-from functions.catalog import catalog_bundle
-from functions.cross_account_copier import handler as copier
-from functions.firehose_writer import handler as writer
-from functions.loader import handler as loader
-from functions.stream_forwarder import handler as forwarder
 
 pytestmark = pytest.mark.services
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from triggers import kinesis_event, read_kinesis
 
 from functions.firehose_writer import handler
 from functions.firehose_writer.settings import WriterSettings
@@ -28,6 +27,7 @@ from functions.firehose_writer.writer import (
 )
 from functions.streams.environment import SettingsError
 from functions.streams.retries import RetryPolicy
+from offline.triggers import kinesis_event, read_kinesis
 
 pytestmark = pytest.mark.services
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from triggers import read_table_stream, table_stream_event
 
 from functions.catalog import catalog_bundle, load_catalog_bundle
 from functions.stream_forwarder import handler
@@ -27,6 +26,7 @@ from functions.stream_forwarder.forwarder import StreamForwarder
 from functions.stream_forwarder.settings import ForwarderSettings, StreamRoute
 from functions.streams.environment import SettingsError
 from functions.streams.retries import RetryPolicy
+from offline.triggers import read_table_stream, table_stream_event
 
 pytestmark = pytest.mark.services
 

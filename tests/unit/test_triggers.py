@@ -1,8 +1,9 @@
-"""The event source mapping the tests play (tests/triggers.py) follows AWS's documented rules."""
+"""The event source mapping the tests and the demo play (offline/triggers.py) follows AWS's
+documented rules."""
 
 from __future__ import annotations
 
-from triggers import StreamMapping
+from offline.triggers import StreamMapping
 
 
 def _mapping(handler, failures: list) -> StreamMapping:

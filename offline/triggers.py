@@ -1,7 +1,10 @@
-"""The Lambda triggers the emulators do not run, played the way AWS runs them.
+"""The Lambda triggers the emulators do not run, played the way AWS runs them (shared by the
+end-to-end tests and `make demo`).
 
 Records are read from the emulator with the same APIs Lambda's pollers use (DynamoDB Streams
-and Kinesis GetRecords) and handed to a handler as the event Lambda would build. `StreamMapping`
+and Kinesis GetRecords) and handed to a handler as the event Lambda would build; `ShardPoller`
+keeps each shard's position between polls, as a poller does. New S3 objects become the
+notification S3 would send (`s3_event`). `StreamMapping`
 plays an event source mapping's failure handling, as the Lambda developer guide describes it
 ("Configuring partial batch response", for DynamoDB and Kinesis):
 
@@ -19,7 +22,9 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote_plus
 
 Handler = Callable[[dict[str, Any]], dict[str, Any] | None]
 # The handler raised: the whole batch failed (retried from its first record, bisected).
@@ -181,3 +186,96 @@ def send_to_queue(sqs: Any, queue_url: str) -> Callable[[dict[str, Any]], None]:
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
 
     return send
+
+
+@dataclass
+class ShardPoller:
+    """A stream's new records, shard by shard, from the trim horizon: each poll returns only
+    what arrived since the last, as Lambda's poller keeps each shard's position.
+
+    `shard_ids` lists the stream's shards; `first_iterator` gives a shard's TRIM_HORIZON
+    iterator; `read` is GetRecords on an iterator.
+    """
+
+    shard_ids: Callable[[], list[str]]
+    first_iterator: Callable[[str], str]
+    read: Callable[[str], dict[str, Any]]
+    positions: dict[str, str] = field(default_factory=dict)
+
+    def poll(self) -> dict[str, list[dict[str, Any]]]:
+        """The new records of each shard that has any, oldest first."""
+        found = {}
+        for shard_id in self.shard_ids():
+            iterator = self.positions.get(shard_id) or self.first_iterator(shard_id)
+            records: list[dict[str, Any]] = []
+            while True:
+                response = self.read(iterator)
+                iterator = response.get("NextShardIterator") or iterator
+                if not response["Records"]:
+                    break
+                records.extend(response["Records"])
+            self.positions[shard_id] = iterator
+            if records:
+                found[shard_id] = records
+        return found
+
+
+def table_stream_poller(streams: Any, stream_arn: str) -> ShardPoller:
+    """A poller of a DynamoDB table's stream (a DynamoDB Streams client)."""
+    return ShardPoller(
+        shard_ids=lambda: [
+            shard["ShardId"]
+            for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"][
+                "Shards"
+            ]
+        ],
+        first_iterator=lambda shard_id: streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"],
+        read=lambda iterator: streams.get_records(ShardIterator=iterator),
+    )
+
+
+def kinesis_poller(kinesis: Any, stream_name: str) -> ShardPoller:
+    """A poller of a Kinesis stream (a Kinesis client)."""
+    return ShardPoller(
+        shard_ids=lambda: [
+            shard["ShardId"] for shard in kinesis.list_shards(StreamName=stream_name)["Shards"]
+        ],
+        first_iterator=lambda shard_id: kinesis.get_shard_iterator(
+            StreamName=stream_name, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"],
+        read=lambda iterator: kinesis.get_records(ShardIterator=iterator),
+    )
+
+
+def s3_event(
+    bucket: str, key: str, version_id: str | None, etag: str, size: int, *, region: str
+) -> dict[str, Any]:
+    """The `ObjectCreated:Put` notification S3 sends a function for one object: the key
+    URL-encoded, as S3 sends it."""
+    s3_object: dict[str, Any] = {
+        "key": quote_plus(key, safe="/"),
+        "size": size,
+        "eTag": etag.strip('"'),
+        "sequencer": "0",
+    }
+    if version_id:
+        s3_object["versionId"] = version_id
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": region,
+                "eventTime": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "landing-notification",
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": s3_object,
+                },
+            }
+        ]
+    }

@@ -64,6 +64,9 @@ def test_the_extractor_knows_each_replica_from_the_platforms_outputs(dev_hub, es
             "secret_arn": login.outputs["arn"],
         }
     }
+    # Stack references hand numbers back as floats; the extractor takes only a whole port
+    # (5432 == 5432.0 in Python, so the comparison above cannot see it).
+    assert type(replicas["maths"]["homework"]["port"]) is int
 
 
 def test_the_extractor_writes_only_the_extracted_datasets_and_reads_only_its_secrets(dev_hub):

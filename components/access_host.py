@@ -5,19 +5,21 @@ replica. No inbound rule anywhere; sessions encrypted and, for shells, logged.""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components.access_policies import AccessHostGrants, access_host_policy
+from components.managed_instance import (
+    IMDS_V2_ONLY,
+    al2023_ami,
+    encrypted_root_volume,
+    managed_instance_role,
+)
 from components.security_rules import HTTPS, tcp_rule
 from stack_config import AccessHost as AccessHostSettings
 
-# AWS's public parameters naming the current Amazon Linux 2023 AMI per architecture.
-AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
-SSM_CORE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 # Session Manager reads the account's preferences from this document name.
 SESSION_PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
 IDLE_SESSION_MINUTES = 20
@@ -79,18 +81,10 @@ class AccessHost(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=json.dumps(ec2_trust_policy()),
-            tags=args.tags,
-            opts=child,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-ssm-core", role=role.name, policy_arn=SSM_CORE_POLICY_ARN, opts=child
-        )
+        managed = managed_instance_role(name, args.tags, child)
         aws.iam.RolePolicy(
             f"{name}-policy",
-            role=role.id,
+            role=managed.role.id,
             policy=pulumi.Output.json_dumps(
                 pulumi.Output.all(logs.arn, args.sessions_key_arn).apply(
                     lambda values: access_host_policy(
@@ -99,9 +93,6 @@ class AccessHost(pulumi.ComponentResource):
                 )
             ),
             opts=child,
-        )
-        profile = aws.iam.InstanceProfile(
-            f"{name}-profile", role=role.name, tags=args.tags, opts=child
         )
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
@@ -133,30 +124,16 @@ class AccessHost(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-sg"},
             opts=child,
         )
-        architecture = instance_architecture(settings.instance_type)
-        ami = aws.ssm.get_parameter_output(
-            name=AL2023_AMI_PARAMETER.format(arch=architecture),
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
         instance = aws.ec2.Instance(
             f"{name}-instance",
-            ami=ami.value,
+            ami=al2023_ami(settings.instance_type, self),
             instance_type=settings.instance_type,
             subnet_id=args.subnet_id,
             vpc_security_group_ids=[security_group.id, args.replica_clients_security_group_id],
-            iam_instance_profile=profile.name,
+            iam_instance_profile=managed.profile.name,
             associate_public_ip_address=False,
-            metadata_options={
-                "http_endpoint": "enabled",
-                "http_tokens": "required",
-                "http_put_response_hop_limit": 1,
-            },
-            root_block_device={
-                "encrypted": True,
-                "kms_key_id": args.volumes_key_arn,
-                "volume_type": "gp3",
-                "volume_size": ROOT_VOLUME_GB,
-            },
+            metadata_options=IMDS_V2_ONLY,
+            root_block_device=encrypted_root_volume(args.volumes_key_arn, ROOT_VOLUME_GB),
             tags={
                 **args.compute_tags,
                 "Name": f"{args.resource_prefix}-access-host",
@@ -176,36 +153,6 @@ class AccessHost(pulumi.ComponentResource):
                 "session_log_group_name": self.session_log_group_name,
             }
         )
-
-
-# An instance family: its series letters, generation, then attribute letters (`g` Graviton,
-# `d` local disks, `n` network...): t4g, c7gn, im4gn, is4gen, g5g, m7i-flex.
-_FAMILY = re.compile(r"(?P<series>[a-z]+)(?P<generation>\d+)(?P<attributes>[a-z-]*)")
-# The first Graviton family predates the `g` attribute.
-_GRAVITON_WITHOUT_ATTRIBUTE = ("a1",)
-
-
-def instance_architecture(instance_type: str) -> str:
-    """Graviton families (a1, and those whose attributes carry a `g`: t4g, m7g, c7gn, g5g...)
-    run arm64; the rest (g4dn, m7i-flex...) x86_64."""
-    family = instance_type.split(".", maxsplit=1)[0]
-    if family in _GRAVITON_WITHOUT_ATTRIBUTE:
-        return "arm64"
-    parsed = _FAMILY.fullmatch(family)
-    return "arm64" if parsed and "g" in parsed["attributes"] else "x86_64"
-
-
-def ec2_trust_policy() -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ec2.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
 
 
 def session_preferences(log_group_name: str, key_arn: str) -> dict:

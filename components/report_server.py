@@ -6,7 +6,6 @@ rest of the hub's compute (the runner catches up when it starts again). docs/rep
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -14,14 +13,14 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.access_host import (
-    AL2023_AMI_PARAMETER,
-    SSM_CORE_POLICY_ARN,
-    ec2_trust_policy,
-    instance_architecture,
-)
 from components.access_policies import DataAccess, data_access_statement
 from components.function_package import PROJECT_DIR, package_files
+from components.managed_instance import (
+    IMDS_V2_ONLY,
+    al2023_ami,
+    encrypted_root_volume,
+    managed_instance_role,
+)
 from components.policy_documents import service_key_policy
 from components.report_server_policies import (
     REPORTS_PREFIX,
@@ -175,18 +174,10 @@ class ReportServer(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=json.dumps(ec2_trust_policy()),
-            tags=args.tags,
-            opts=child,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-ssm-core", role=role.name, policy_arn=SSM_CORE_POLICY_ARN, opts=child
-        )
+        managed = managed_instance_role(name, args.tags, child)
         aws.iam.RolePolicy(
             f"{name}-policy",
-            role=role.id,
+            role=managed.role.id,
             policy=pulumi.Output.json_dumps(
                 pulumi.Output.all(
                     bucket.arn,
@@ -213,9 +204,6 @@ class ReportServer(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        profile = aws.iam.InstanceProfile(
-            f"{name}-profile", role=role.name, tags=args.tags, opts=child
-        )
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             description="Report server: database, S3 and AWS API endpoints only; no ingress",
@@ -228,12 +216,6 @@ class ReportServer(pulumi.ComponentResource):
             ),
             tags={**args.tags, "Name": f"{name}-sg"},
             opts=child,
-        )
-        ami = aws.ssm.get_parameter_output(
-            name=AL2023_AMI_PARAMETER.format(
-                arch=instance_architecture(settings.server.instance_type)
-            ),
-            opts=pulumi.InvokeOutputOptions(parent=self),
         )
         user_data = pulumi.Output.all(
             bucket.bucket_name,
@@ -264,23 +246,14 @@ class ReportServer(pulumi.ComponentResource):
         )
         instance = aws.ec2.Instance(
             f"{name}-instance",
-            ami=ami.value,
+            ami=al2023_ami(settings.server.instance_type, self),
             instance_type=settings.server.instance_type,
             subnet_id=args.subnet_id,
             vpc_security_group_ids=[security_group.id],
-            iam_instance_profile=profile.name,
+            iam_instance_profile=managed.profile.name,
             associate_public_ip_address=False,
-            metadata_options={
-                "http_endpoint": "enabled",
-                "http_tokens": "required",
-                "http_put_response_hop_limit": 1,
-            },
-            root_block_device={
-                "encrypted": True,
-                "kms_key_id": args.volumes_key_arn,
-                "volume_type": "gp3",
-                "volume_size": ROOT_VOLUME_GB,
-            },
+            metadata_options=IMDS_V2_ONLY,
+            root_block_device=encrypted_root_volume(args.volumes_key_arn, ROOT_VOLUME_GB),
             user_data=user_data,
             # The server keeps nothing (the delivery record is in the bucket): a new bundle or
             # setting is a new server, installed from scratch by its user data.

@@ -6,18 +6,17 @@ node of Systems Manager (its role), so an administrator can patch it without SSH
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.access_host import (
-    AL2023_AMI_PARAMETER,
-    ROOT_VOLUME_GB,
-    SSM_CORE_POLICY_ARN,
-    ec2_trust_policy,
-    instance_architecture,
+from components.access_host import ROOT_VOLUME_GB
+from components.managed_instance import (
+    IMDS_V2_ONLY,
+    al2023_ami,
+    encrypted_root_volume,
+    managed_instance_role,
 )
 from components.security_rules import HTTPS, tcp_rule
 from stack_config import SshBastion as SshBastionSettings
@@ -97,18 +96,7 @@ class SshBastion(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=json.dumps(ec2_trust_policy()),
-            tags=args.tags,
-            opts=child,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-ssm-core", role=role.name, policy_arn=SSM_CORE_POLICY_ARN, opts=child
-        )
-        profile = aws.iam.InstanceProfile(
-            f"{name}-profile", role=role.name, tags=args.tags, opts=child
-        )
+        managed = managed_instance_role(name, args.tags, child)
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             description=(
@@ -139,30 +127,17 @@ class SshBastion(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-sg"},
             opts=child,
         )
-        ami = aws.ssm.get_parameter_output(
-            name=AL2023_AMI_PARAMETER.format(arch=instance_architecture(settings.instance_type)),
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
         instance = aws.ec2.Instance(
             f"{name}-instance",
-            ami=ami.value,
+            ami=al2023_ami(settings.instance_type, self),
             instance_type=settings.instance_type,
             subnet_id=subnet.id,
             vpc_security_group_ids=[security_group.id, args.replica_clients_security_group_id],
             key_name=key.key_name,
-            iam_instance_profile=profile.name,
+            iam_instance_profile=managed.profile.name,
             associate_public_ip_address=True,
-            metadata_options={
-                "http_endpoint": "enabled",
-                "http_tokens": "required",
-                "http_put_response_hop_limit": 1,
-            },
-            root_block_device={
-                "encrypted": True,
-                "kms_key_id": args.volumes_key_arn,
-                "volume_type": "gp3",
-                "volume_size": ROOT_VOLUME_GB,
-            },
+            metadata_options=IMDS_V2_ONLY,
+            root_block_device=encrypted_root_volume(args.volumes_key_arn, ROOT_VOLUME_GB),
             tags={**args.compute_tags, **ACCESS_TAG, "Name": f"{args.resource_prefix}-bastion"},
             volume_tags=args.tags,
             # As the access host: an administrator patches it in place (`dnf upgrade` over

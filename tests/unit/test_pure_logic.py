@@ -7,8 +7,8 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from components.access_host import instance_architecture
 from components.function_package import package_files
+from components.managed_instance import instance_architecture
 from components.network_plan import hub_subnets, replica_subnets, tier_cidrs
 from components.policy_documents import (
     LoaderGrants,

@@ -17,7 +17,7 @@ from components.lambda_function import (
 )
 from components.policy_documents import LoaderGrants, loader_policy
 from components.s3_trigger import s3_trigger
-from components.security_rules import app_tier_egress
+from components.security_rules import app_tier_security_group
 from components.working_hours import HOLIDAY_PACKAGES, WORKING_HOURS_PACKAGE
 from stack_config import LoaderSettings
 
@@ -72,17 +72,14 @@ class LandingLoader(pulumi.ComponentResource):
         super().__init__("reporting:functions:LandingLoader", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            description="Landing loader: database, S3 and AWS API endpoints only",
+        security_group = app_tier_security_group(
+            name,
+            "Landing loader: database, S3 and AWS API endpoints only",
             vpc_id=args.vpc_id,
-            ingress=[],
-            egress=pulumi.Output.all(
-                args.s3_prefix_list_id, args.endpoints_security_group_id
-            ).apply(
-                lambda ids: app_tier_egress(args.database_cidrs, args.database_port, ids[0], ids[1])
-            ),
-            tags={**args.tags, "Name": f"{name}-sg"},
+            database=(args.database_cidrs, args.database_port),
+            s3_prefix_list_id=args.s3_prefix_list_id,
+            endpoints_group_id=args.endpoints_security_group_id,
+            tags=args.tags,
             opts=child,
         )
         function = LambdaFunction(

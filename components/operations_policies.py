@@ -9,6 +9,7 @@ from components.policy_documents import (
     RUN_INSIDE_THE_VPC,
     Document,
     policy_document,
+    read_database_secret,
     write_own_logs,
 )
 from components.tags import SCHEDULER_TAG_PREFIX
@@ -142,18 +143,7 @@ class FreshnessGrants:
 def freshness_policy(grants: FreshnessGrants) -> Document:
     """Read the database secret and publish to the alert topic, from inside the VPC."""
     return policy_document(
-        {
-            "Sid": "ReadTheDatabaseSecret",
-            "Effect": "Allow",
-            "Action": "secretsmanager:GetSecretValue",
-            "Resource": grants.database_secret_arn,
-        },
-        {
-            "Sid": "DecryptTheDatabaseSecret",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": grants.database_key_arn,
-        },
+        *read_database_secret(grants.database_secret_arn, grants.database_key_arn),
         {
             "Sid": "Alert",
             "Effect": "Allow",

@@ -471,18 +471,7 @@ def loader_policy(grants: LoaderGrants, incoming: str, archive: str, quarantine:
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": grants.storage_key_arn,
         },
-        {
-            "Sid": "ReadTheDatabaseSecret",
-            "Effect": "Allow",
-            "Action": ["secretsmanager:GetSecretValue"],
-            "Resource": grants.database_secret_arn,
-        },
-        {
-            "Sid": "DecryptTheDatabaseSecret",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt"],
-            "Resource": grants.database_key_arn,
-        },
+        *read_database_secret(grants.database_secret_arn, grants.database_key_arn),
         {
             "Sid": "AlertAndDeadLetter",
             "Effect": "Allow",
@@ -498,6 +487,24 @@ def loader_policy(grants: LoaderGrants, incoming: str, archive: str, quarantine:
         write_own_logs(grants.log_group_arn),
         RUN_INSIDE_THE_VPC,
     )
+
+
+def read_database_secret(secret_arn: str, key_arn: str) -> list[Document]:
+    """Read the reporting database's RDS-managed secret, and decrypt it with its key."""
+    return [
+        {
+            "Sid": "ReadTheDatabaseSecret",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_arn,
+        },
+        {
+            "Sid": "DecryptTheDatabaseSecret",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key_arn,
+        },
+    ]
 
 
 def write_own_logs(log_group_arn: str) -> Document:

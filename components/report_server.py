@@ -30,7 +30,7 @@ from components.report_server_policies import (
 )
 from components.report_server_user_data import RunnerSetup, render_user_data
 from components.secure_bucket import ExpiringPrefix, SecureBucket, SecureBucketArgs
-from components.security_rules import app_tier_egress
+from components.security_rules import app_tier_security_group
 from components.service_key import ServiceKey, ServiceKeyArgs
 from functions.report_runner.definitions import DEFINITIONS_DIR, ReportDefinition, load_definitions
 from stack_config import ReportSettings
@@ -204,17 +204,14 @@ class ReportServer(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            description="Report server: database, S3 and AWS API endpoints only; no ingress",
+        security_group = app_tier_security_group(
+            name,
+            "Report server: database, S3 and AWS API endpoints only; no ingress",
             vpc_id=args.vpc_id,
-            ingress=[],
-            egress=pulumi.Output.all(
-                args.s3_prefix_list_id, args.endpoints_security_group_id
-            ).apply(
-                lambda ids: app_tier_egress(args.database_cidrs, args.database_port, ids[0], ids[1])
-            ),
-            tags={**args.tags, "Name": f"{name}-sg"},
+            database=(args.database_cidrs, args.database_port),
+            s3_prefix_list_id=args.s3_prefix_list_id,
+            endpoints_group_id=args.endpoints_security_group_id,
+            tags=args.tags,
             opts=child,
         )
         user_data = pulumi.Output.all(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.policy_documents import Document, policy_document
+from components.policy_documents import Document, policy_document, read_database_secret
 
 # The bucket's prefixes: reports and their delivery markers, the runner's bundles, and the
 # operator's packages (the ODBC driver RPM, the wheels; docs/report-server.md).
@@ -81,18 +81,7 @@ def report_server_policy(grants: ReportServerGrants) -> Document:
             "Action": "ses:SendEmail",
             "Resource": ses_identity_arns(grants.region, grants.account_id, grants.sender),
         },
-        {
-            "Sid": "ReadTheDatabaseSecret",
-            "Effect": "Allow",
-            "Action": "secretsmanager:GetSecretValue",
-            "Resource": grants.database_secret_arn,
-        },
-        {
-            "Sid": "DecryptTheDatabaseSecret",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": grants.database_key_arn,
-        },
+        *read_database_secret(grants.database_secret_arn, grants.database_key_arn),
         {
             "Sid": "Alert",
             "Effect": "Allow",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pulumi
+import pulumi_aws as aws
+
 HTTPS = 443
 
 
@@ -36,6 +39,31 @@ def replica_ingress(client_cidrs: list[str], ports: list[int]) -> list[dict]:
         tcp_rule("Reporting clients over peering", port, cidr_blocks=sorted(client_cidrs))
         for port in sorted(set(ports))
     ]
+
+
+def app_tier_security_group(
+    name: str,
+    description: str,
+    *,
+    vpc_id: pulumi.Input[str],
+    database: tuple[list[str], int],
+    s3_prefix_list_id: pulumi.Input[str],
+    endpoints_group_id: pulumi.Input[str],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.ec2.SecurityGroup:
+    """`<name>-sg`: no ingress, egress `app_tier_egress` to the database's (CIDRs, port)."""
+    return aws.ec2.SecurityGroup(
+        f"{name}-sg",
+        description=description,
+        vpc_id=vpc_id,
+        ingress=[],
+        egress=pulumi.Output.all(s3_prefix_list_id, endpoints_group_id).apply(
+            lambda ids: app_tier_egress(database[0], database[1], ids[0], ids[1])
+        ),
+        tags={**tags, "Name": f"{name}-sg"},
+        opts=opts,
+    )
 
 
 def app_tier_egress(

@@ -38,32 +38,28 @@ def test_a_run_is_due_only_once_its_time_has_come(weekly) -> None:
     assert catch_up_runs(weekly, datetime(2026, 11, 23, 6, 59, tzinfo=LONDON), 6) == []
 
 
-def test_across_the_spring_change_the_period_is_an_hour_shorter(weekly) -> None:
+@pytest.mark.parametrize(
+    ("day", "hours", "period_end_utc"),
+    [
+        # Spring forward: 07:00 local is 06:00 UTC in summer, and the day is an hour short.
+        (datetime(2026, 3, 29), 23, datetime(2026, 3, 29, 6, 0)),
+        # Fall back: the day is an hour long, and 07:00 local is 07:00 UTC again.
+        (datetime(2026, 10, 25), 25, datetime(2026, 10, 25, 7, 0)),
+    ],
+)
+def test_across_a_clock_change_the_period_follows_the_wall_clock(
+    weekly, day: datetime, hours: int, period_end_utc: datetime
+) -> None:
     daily = replace(weekly, schedule="0 7 * * *")
+    morning = day.replace(tzinfo=LONDON)
 
-    [run] = scheduled_runs(
-        daily,
-        datetime(2026, 3, 29, 6, 0, tzinfo=LONDON),
-        datetime(2026, 3, 29, 8, 0, tzinfo=LONDON),
-    )
+    [run] = scheduled_runs(daily, morning.replace(hour=6), morning.replace(hour=8))
 
     # Aware datetimes of one zone subtract as wall-clock times: compare in UTC.
-    assert run.period_end.astimezone(UTC) - run.period_start.astimezone(UTC) == timedelta(hours=23)
-    # 07:00 local is 06:00 UTC in summer: the period ends there, not at 07:00 UTC.
-    assert run.bound_parameters()["period_end"] == datetime(2026, 3, 29, 6, 0)
-    assert run.stamp == "20260329T0600Z"
-
-
-def test_across_the_autumn_change_the_period_is_an_hour_longer(weekly) -> None:
-    daily = replace(weekly, schedule="0 7 * * *")
-
-    [run] = scheduled_runs(
-        daily,
-        datetime(2026, 10, 25, 6, 0, tzinfo=LONDON),
-        datetime(2026, 10, 25, 8, 0, tzinfo=LONDON),
-    )
-
-    assert run.period_end.astimezone(UTC) - run.period_start.astimezone(UTC) == timedelta(hours=25)
+    length = run.period_end.astimezone(UTC) - run.period_start.astimezone(UTC)
+    assert length == timedelta(hours=hours)
+    assert run.bound_parameters()["period_end"] == period_end_utc
+    assert run.stamp == f"{period_end_utc:%Y%m%dT%H%MZ}"
 
 
 def test_catch_up_lists_every_missed_run_oldest_first(weekly) -> None:

@@ -6,7 +6,7 @@ STACK ?= dev
 # Starts (or finds) the throwaway PostgreSQL cluster and exports its connection settings.
 POSTGRES := eval "$$(scripts/postgres.sh start)"
 
-.PHONY: setup demo test plan plan-all cost lint bench runner-packages
+.PHONY: setup demo test plan plan-all cost diagram lint bench runner-packages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,11 @@ setup: $(VENV)/.installed
 demo: setup
 	$(PY) -m offline.demo
 
-## test: the whole suite; PostgreSQL is installed and started if missing, moto by the tests
-## (REPORTING_REQUIRE_SERVICES=1 makes a missing service fail the run instead of skipping)
+## test: the whole suite; PostgreSQL is installed and started if missing, Graphviz installed,
+## moto started by the tests (REPORTING_REQUIRE_SERVICES=1 makes a missing service fail the run
+## instead of skipping)
 test: setup
+	scripts/graphviz.sh
 	$(POSTGRES) && $(PY) -m pytest
 
 ## plan: the resource tree of one stack, e.g. `make plan STACK=prod-maths`
@@ -40,6 +42,15 @@ plan-all: setup
 ## switch off, e.g. `make cost STACK=prod` (list prices from offline/cost/, no network)
 cost: setup
 	$(PY) -m offline.cost $(STACK)
+
+## diagram: the architecture of one environment from mocked runs of its hub and spoke stack
+## files: docs/architecture-ENV.png and .svg (AWS icons; Graphviz installed from Debian if
+## missing) and the README's Mermaid block, e.g. `make diagram ENV=prod`
+# Only from the command line: POSIX shells give `ENV` another meaning (a startup file).
+DIAGRAM_ENV := $(if $(filter command line,$(origin ENV)),$(ENV),dev)
+diagram: setup
+	scripts/graphviz.sh
+	$(PY) -m offline.diagram $(DIAGRAM_ENV)
 
 ## runner-packages: what the report server installs offline, in build/runner-packages: the
 ## wheels of functions/report_runner/requirements.txt for Python 3.11 on manylinux ARCH (aarch64,
@@ -65,10 +76,11 @@ runner-packages: setup
 	@echo "  aws s3 sync --delete $(RUNNER_PACKAGES)/ s3://<reports bucket>/packages/"
 	@echo "The server installs them at its first boot (docs/report-server.md)."
 
-## lint: ruff, lint and format
+## lint: ruff, lint and format; the README's architecture blocks match the stack files
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m offline.diagram --check-readme
 
 ## bench: loader throughput and memory against PostgreSQL, then the stream functions' throughput
 ## on a moto server, zip sizes and import times, then extract -> load -> merge rows/s and the

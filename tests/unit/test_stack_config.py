@@ -6,7 +6,7 @@ import copy
 from ipaddress import IPv4Network
 
 import pytest
-from stack_helpers import ALL_STACKS, parsed_config, plain_config
+from stack_helpers import ALL_STACKS, SPOKE_STACKS, parsed_config, plain_config
 
 from stack_config import ConfigError, HubConfig, SpokeConfig, parse_stack_config
 
@@ -331,3 +331,14 @@ def test_a_bastion_key_ec2_would_refuse_is_refused(key, words):
         config["access"]["sshBastion"]["publicKey"] = key
 
     _fails("dev", mutate, "reporting:access.sshBastion.publicKey", words)
+
+
+def test_no_two_spokes_of_an_environment_peer_the_same_vpc():
+    # AWS refuses a second peering connection between the same two VPCs: two platforms in one
+    # VPC would fail the second spoke's `pulumi up`.
+    spokes = [parsed_config(stack) for stack in SPOKE_STACKS]
+    seen: dict[tuple[str, str], str] = {}
+    for config in spokes:
+        key = (config.deployment.environment, config.platform.vpc_id)
+        assert key not in seen, f"{config.deployment.stack} peers the VPC of {seen[key]}"
+        seen[key] = config.deployment.stack

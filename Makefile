@@ -6,7 +6,7 @@ STACK ?= dev
 # Starts (or finds) the throwaway PostgreSQL cluster and exports its connection settings.
 POSTGRES := eval "$$(scripts/postgres.sh start)"
 
-.PHONY: setup demo test plan plan-all cost diagram lint bench runner-packages
+.PHONY: setup demo test test-localstack plan plan-all cost diagram lint bench runner-packages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ demo: setup
 test: setup
 	scripts/graphviz.sh
 	$(POSTGRES) && $(PY) -m pytest
+
+## test-localstack: the function and end-to-end tests against LocalStack on this host instead of
+## moto: localstack-core 2026.3.0 (the last open-source release) in its own Python 3.13
+## virtualenv with LocalStack's pinned requirements, started on a free port with telemetry off
+## and stopped afterwards (scripts/localstack.sh). Tests that need what it cannot serve offline
+## are reported as not applicable; any other skip fails the run
+test-localstack: setup
+	scripts/localstack.sh install
+	$(POSTGRES) && REPORTING_REQUIRE_SERVICES=1 scripts/localstack.sh run \
+		$(PY) -m pytest tests/functions tests/e2e
 
 ## plan: the resource tree of one stack, e.g. `make plan STACK=prod-maths`
 plan: setup
@@ -76,11 +86,14 @@ runner-packages: setup
 	@echo "  aws s3 sync --delete $(RUNNER_PACKAGES)/ s3://<reports bucket>/packages/"
 	@echo "The server installs them at its first boot (docs/report-server.md)."
 
-## lint: ruff, lint and format; the README's architecture blocks match the stack files
+## lint: ruff, lint and format; the README's architecture blocks match the stack files; the
+## GitHub workflows valid against GitHub's schema and audited by zizmor (offline)
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m offline.diagram --check-readme
+	$(PY) -m check_jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline .github/workflows
 
 ## bench: loader throughput and memory against PostgreSQL, then the stream functions' throughput
 ## on a moto server, zip sizes and import times, then extract -> load -> merge rows/s and the

@@ -1,6 +1,7 @@
 """Shared fixtures: mocked runs of the real program with the real stack files here; the
-emulator, databases and account fixtures of the function and end-to-end tests in
-`service_fixtures`, and a PostgreSQL source replica for the extractor's in `source_replica`."""
+choice of AWS emulator in `emulator_choice`; the emulator, databases and account fixtures of
+the function and end-to-end tests in `service_fixtures`, and a PostgreSQL source replica for
+the extractor's in `source_replica`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from stack_helpers import ALL_STACKS, ENVIRONMENTS, HUB_STACKS, SPOKE_STACKS
 from offline.engine import StackRun
 from offline.estate import Estate, run_environment
 
-pytest_plugins = ["service_fixtures", "source_replica"]
+pytest_plugins = ["emulator_choice", "service_fixtures", "source_replica"]
 
 
 @pytest.fixture(scope="session")

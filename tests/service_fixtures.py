@@ -1,8 +1,10 @@
 """Fixtures of the function and end-to-end tests: the AWS emulator and the databases, started
 per session.
 
-- The emulator is a moto server on a free local port, reached over HTTP through
-  localstack-client; REPORTING_EMULATOR_URL points the tests at another one (e.g. LocalStack).
+- The emulator is the one REPORTING_EMULATOR chooses (emulator_choice): a moto server started
+  here on a free local port by default, or LocalStack at LOCALSTACK_HOST. Every client of the
+  tests is built by localstack-client; the code under test reaches the same endpoint through
+  AWS_ENDPOINT_URL.
 - PostgreSQL comes from REPORTING_TEST_POSTGRES, an ODBC connection string
   (`eval "$(scripts/postgres.sh start)"` sets it); each session gets a database of its own.
 - When either is missing, tests marked `services` skip, or fail when
@@ -21,11 +23,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote, quote_plus
 from urllib.request import Request, urlopen
 
 import boto3
 import pytest
+from emulator_choice import Emulator, chosen_emulator, read_json
 from localstack_client.session import Session
 
 from functions.catalog import catalog_bundle
@@ -52,15 +55,22 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def emulator_url() -> Iterator[str]:
-    """The AWS emulator's endpoint: REPORTING_EMULATOR_URL, or a moto server started here."""
-    override = os.environ.get("REPORTING_EMULATOR_URL")
-    if override:
+def emulator() -> Emulator:
+    """The emulator of this session (REPORTING_EMULATOR)."""
+    return chosen_emulator()
+
+
+@pytest.fixture(scope="session")
+def emulator_url(emulator: Emulator) -> Iterator[str]:
+    """The AWS emulator's endpoint: a moto server started here, or the one LOCALSTACK_HOST
+    names."""
+    if emulator.host:
+        probe = emulator.url + ("/_localstack/health" if emulator.software == "localstack" else "/")
         try:
-            urlopen(override, timeout=5).close()
+            urlopen(probe, timeout=10).close()
         except OSError as error:
-            unavailable(f"REPORTING_EMULATOR_URL={override} does not answer: {error}")
-        yield override
+            unavailable(f"{emulator.label} ({probe}) does not answer: {error}")
+        yield emulator.url
         return
     try:
         from moto.server import ThreadedMotoServer
@@ -84,14 +94,16 @@ def aws(emulator_url: str, monkeypatch: pytest.MonkeyPatch) -> Session:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     # Handlers make their clients from boto3's default session, which keeps the credentials it
     # first found: a fresh one reads this test's (another test may have used another account).
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    return Session(localstack_host=urlsplit(emulator_url).netloc, region_name=REGION)
+    return Session(localstack_host=emulator_url.split("://", 1)[1], region_name=REGION)
 
 
 def account_credentials(aws: Session, account: str) -> dict[str, str]:
-    """Credentials of a role in `account`: moto serves the account their access key names."""
+    """Credentials of a role in `account`: both emulators serve the account of the role the
+    credentials were issued for."""
     credentials = aws.client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/reporting-test", RoleSessionName="reporting-test"
     )["Credentials"]
@@ -100,6 +112,19 @@ def account_credentials(aws: Session, account: str) -> dict[str, str]:
         "aws_secret_access_key": credentials["SecretAccessKey"],
         "aws_session_token": credentials["SessionToken"],
     }
+
+
+def account_client(aws: Session, service: str, credentials: dict[str, str]) -> Any:
+    """A client of `service` with another account's credentials, built by localstack-client
+    on the same emulator as `aws`."""
+    session = Session(
+        aws_access_key_id=credentials["aws_access_key_id"],
+        aws_secret_access_key=credentials["aws_secret_access_key"],
+        region_name=aws.region_name,
+        localstack_host=os.environ["AWS_ENDPOINT_URL"].split("://", 1)[1],
+    )
+    # localstack-client keeps a session token but does not hand it to its clients.
+    return session.client(service, aws_session_token=credentials["aws_session_token"])
 
 
 def drop_database(admin: Any, name: str, attempts: int = 5) -> None:
@@ -179,34 +204,53 @@ def query(database: Database) -> Callable[..., list[tuple[Any, ...]]]:
 
 
 class Mailbox:
-    """What the emulator's SES sent, read from moto's model data (moto keeps sent messages)."""
+    """What the emulator's SES sent: moto keeps sent messages in its model data, LocalStack
+    serves them at /_aws/ses. Each is read as moto lists it: source, destinations, subject,
+    body."""
 
-    def __init__(self, emulator_url: str) -> None:
+    def __init__(self, emulator: Emulator, emulator_url: str) -> None:
+        self.emulator = emulator
         self.emulator_url = emulator_url
 
     def sent(self, ses_message_id: str) -> dict[str, Any]:
         """The sent message with this id: source, destinations, subject and body."""
-        try:
-            with urlopen(f"{self.emulator_url}/moto-api/data.json", timeout=10) as response:
-                data = json.load(response)
-        except OSError as error:
-            unavailable(f"the emulator does not list sent emails (moto's /moto-api/): {error}")
-        matches = [m for m in data["ses"]["Message"] if m["id"] == ses_message_id]
+        if self.emulator.software == "localstack":
+            data = read_json(f"{self.emulator_url}/_aws/ses?id={quote(ses_message_id)}")
+            if not isinstance(data, dict):
+                unavailable(f"{self.emulator.label} does not list sent emails at /_aws/ses")
+            matches = [
+                {
+                    "id": message["Id"],
+                    "source": message["Source"],
+                    "destinations": message["Destination"],
+                    "subject": message["Subject"],
+                    "body": message["Body"]["text_part"] or message["Body"]["html_part"],
+                }
+                for message in data["messages"]
+            ]
+        else:
+            try:
+                with urlopen(f"{self.emulator_url}/moto-api/data.json", timeout=10) as response:
+                    data = json.load(response)
+            except OSError as error:
+                unavailable(f"the emulator does not list sent emails (moto's /moto-api/): {error}")
+            matches = [m for m in data["ses"]["Message"] if m["id"] == ses_message_id]
         assert len(matches) == 1, f"SES message {ses_message_id} was not sent"
         return matches[0]
 
 
 @pytest.fixture
-def mailbox(emulator_url: str) -> Mailbox:
+def mailbox(emulator: Emulator, emulator_url: str) -> Mailbox:
     """The emulator's sent emails. moto lists them only in its dump of every model it tracks,
     which fails for the rest of a session once any RDS instance has existed (a write-only
-    property of moto's DBInstance), so the emulator is reset first: fixtures that create a
-    test's resources request this one before they do."""
-    try:
-        urlopen(Request(f"{emulator_url}/moto-api/reset", method="POST"), timeout=10).close()
-    except OSError as error:
-        unavailable(f"the emulator cannot be reset (moto's /moto-api/): {error}")
-    return Mailbox(emulator_url)
+    property of moto's DBInstance), so moto is reset first: fixtures that create a test's
+    resources request this one before they do. LocalStack lists them by id: nothing to reset."""
+    if emulator.software == "moto":
+        try:
+            urlopen(Request(f"{emulator_url}/moto-api/reset", method="POST"), timeout=10).close()
+        except OSError as error:
+            unavailable(f"the emulator cannot be reset (moto's /moto-api/): {error}")
+    return Mailbox(emulator, emulator_url)
 
 
 @dataclass
@@ -254,6 +298,26 @@ def s3_event(sample_s3_event: dict[str, Any]) -> Callable[..., dict[str, Any]]:
     return build
 
 
+def delivered_messages(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Every message on a queue subscribed to a topic, once SNS has delivered what was
+    published: moto delivers within the Publish call, LocalStack (as AWS) moments later, so
+    there the queue is read until it has stayed empty for a while."""
+    quiet = 0.0 if chosen_emulator().software == "moto" else 0.5
+    messages: list[dict[str, Any]] = []
+    quiet_until = time.monotonic() + quiet
+    while True:
+        batch = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        ).get("Messages", [])
+        messages.extend(batch)
+        if batch:
+            quiet_until = time.monotonic() + quiet
+        elif time.monotonic() >= quiet_until:
+            return messages
+        else:
+            time.sleep(0.05)
+
+
 @dataclass
 class Landing:
     """A versioned landing bucket on the emulator, with the alert topic read through a queue."""
@@ -279,9 +343,7 @@ class Landing:
 
     def alerts(self) -> list[dict[str, Any]]:
         """The alert messages published so far (each a decoded error report)."""
-        messages = self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        ).get("Messages", [])
+        messages = delivered_messages(self.sqs, self.queue_url)
         return [json.loads(json.loads(message["Body"])["Message"]) for message in messages]
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import boto3
 import pytest
-from service_fixtures import CATALOG_DIR, REGION, account_credentials
+from service_fixtures import CATALOG_DIR, REGION, account_client, account_credentials
 
 from functions.catalog import catalog_bundle
 from functions.cross_account_copier import handler as copier
@@ -42,7 +42,8 @@ from offline.triggers import (
     table_stream_event,
 )
 
-pytestmark = pytest.mark.services
+# The pipeline starts with a DynamoDB table's stream.
+pytestmark = [pytest.mark.services, pytest.mark.emulator_needs("dynamodb")]
 
 HUB = "111100000001"
 PLATFORM = "444400000001"
@@ -57,6 +58,7 @@ class Estate:
     """Both accounts' resources on the emulator, and who may act as whom."""
 
     monkeypatch: pytest.MonkeyPatch
+    aws: Any
     platform: dict[str, str]
     hub: dict[str, str]
     suffix: str
@@ -71,7 +73,7 @@ class Estate:
 
     def client(self, service: str, account: str) -> Any:
         credentials = self.platform if account == PLATFORM else self.hub
-        return boto3.client(service, region_name=REGION, **credentials)
+        return account_client(self.aws, service, credentials)
 
     def act_as(self, account: str) -> None:
         """The functions' default credentials: the account they run in."""
@@ -103,6 +105,7 @@ def estate(
 ) -> Iterator[Estate]:
     estate = Estate(
         monkeypatch,
+        aws,
         account_credentials(aws, PLATFORM),
         account_credentials(aws, HUB),
         uuid.uuid4().hex[:8],

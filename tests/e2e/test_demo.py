@@ -22,7 +22,8 @@ from offline.demo.samples import DEMO_NOW, PASS_MARK, samples
 from offline.demo.sources import csv_file
 from offline.stack_files import PROJECT_DIR
 
-pytestmark = pytest.mark.services
+# The demo's emulator is moto in this process, whatever the other tests run against.
+pytestmark = [pytest.mark.services, pytest.mark.emulator_needs("moto")]
 
 EXTRACTED = {"maths/staff", "reading/book_progress"}
 STREAMED = "languages/lesson_progress"

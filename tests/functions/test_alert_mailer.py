@@ -14,7 +14,8 @@ from service_fixtures import REGION
 
 from functions.alert_mailer import handler
 
-pytestmark = pytest.mark.services
+# The mailer sends through SES v2.
+pytestmark = [pytest.mark.services, pytest.mark.emulator_needs("sesv2")]
 
 ACCOUNT = "123456789012"
 

@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 import pytest
-from service_fixtures import account_credentials
+from service_fixtures import account_client, account_credentials
 
 from functions.catalog import CatalogError, catalog_bundle
 from functions.cross_account_copier import copier, handler
@@ -90,14 +90,14 @@ def accounts(aws: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     suffix = uuid.uuid4().hex[:10]
     hub = account_credentials(aws, HUB_ACCOUNT)
     source = account_credentials(aws, SOURCE_ACCOUNT)
-    landing = boto3.client("s3", **hub)
-    staging = boto3.client("s3", **source)
+    landing = account_client(aws, "s3", hub)
+    staging = account_client(aws, "s3", source)
     two = TwoAccounts(
         staging=staging,
         landing=landing,
         staging_bucket=f"staging-{suffix}",
         landing_bucket=f"landing-{suffix}",
-        key_arn=boto3.client("kms", **hub).create_key()["KeyMetadata"]["Arn"],
+        key_arn=account_client(aws, "kms", hub).create_key()["KeyMetadata"]["Arn"],
     )
     location = {"LocationConstraint": os.environ["AWS_DEFAULT_REGION"]}
     for client, bucket in ((staging, two.staging_bucket), (landing, two.landing_bucket)):
@@ -565,6 +565,7 @@ def spy_on_spooled_files(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return made
 
 
+@pytest.mark.emulator_needs("cross-account-part-copy")
 def test_an_envelope_file_above_the_copy_limit_is_copied_in_parts(
     accounts, invoke, monkeypatch
 ) -> None:

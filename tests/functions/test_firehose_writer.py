@@ -167,6 +167,10 @@ def test_records_read_from_kinesis_are_written_unchanged(aws, delivery, lambda_c
     # handed over as the event source mapping does
     kinesis = aws.client("kinesis")
     kinesis.create_stream(StreamName=delivery.kinesis_stream, ShardCount=1)
+    # A new stream is CREATING for a moment on AWS and LocalStack (moto makes it ACTIVE at once).
+    kinesis.get_waiter("stream_exists").wait(
+        StreamName=delivery.kinesis_stream, WaiterConfig={"Delay": 1}
+    )
     lines = [
         b'{"table":"T","eventName":"INSERT","keys":{"id":1},"newImage":{"id":1,"note":"Zo\xc3\xab"},'
         b'"approximateCreationTime":"2025-11-25T10:00:00.000000Z","sequenceNumber":"111"}\n',

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from service_fixtures import free_port
+from service_fixtures import delivered_messages, free_port
 
 from functions.catalog import load_catalog
 from functions.freshness import handler
@@ -58,9 +58,7 @@ class AlertTopic:
 
     def alerts(self) -> list[dict[str, str]]:
         """The subject and text of each message published so far."""
-        messages = self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        ).get("Messages", [])
+        messages = delivered_messages(self.sqs, self.queue_url)
         notifications = [json.loads(message["Body"]) for message in messages]
         return [{"subject": n["Subject"], "message": n["Message"]} for n in notifications]
 

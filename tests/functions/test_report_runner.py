@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from service_fixtures import REGION
+from service_fixtures import REGION, delivered_messages
 
 from functions.loader import cli as loader_cli
 from functions.report_runner import cli as runner_cli
@@ -30,7 +30,8 @@ from functions.report_runner.runner import PassSummary, ReportRunner
 from functions.report_runner.settings import RunnerSettings
 from functions.working_hours.working_time import schedule_from_dict, schedule_to_dict
 
-pytestmark = pytest.mark.services
+# The runner sends its emails through SES v2.
+pytestmark = [pytest.mark.services, pytest.mark.emulator_needs("sesv2")]
 
 LONDON = ZoneInfo("Europe/London")
 LINK_HOURS = 6
@@ -146,11 +147,7 @@ class World:
         return json.loads(self.read(key.rsplit(".", 1)[0] + ".delivery.json"))
 
     def alerts(self) -> list[dict[str, Any]]:
-        messages = (
-            self.aws.client("sqs")
-            .receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-            .get("Messages", [])
-        )
+        messages = delivered_messages(self.aws.client("sqs"), self.queue_url)
         return [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
 
 

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from service_fixtures import account_credentials
+from service_fixtures import account_client, account_credentials
 
 from functions.scheduler import handler
 
-pytestmark = pytest.mark.services
+# The scheduler stops and starts RDS instances as well as EC2's.
+pytestmark = [pytest.mark.services, pytest.mark.emulator_needs("rds")]
 
 IMAGE_ID = "ami-12c6146b"
 # 07:00-19:00 London time on weekdays, England's bank holidays off.
@@ -152,7 +152,9 @@ def account(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     monkeypatch.delenv("SCHEDULE_TAG", raising=False)
     monkeypatch.setenv("DRY_RUN", "false")
     handler.scheduler.cache_clear()
-    yield Account(boto3.client("ec2", **credentials), boto3.client("rds", **credentials), {})
+    yield Account(
+        account_client(aws, "ec2", credentials), account_client(aws, "rds", credentials), {}
+    )
     handler.scheduler.cache_clear()
 
 

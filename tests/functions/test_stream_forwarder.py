@@ -168,6 +168,8 @@ def changes(aws, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Ch
     )
     # One shard: the records read back in the order they were put.
     kinesis.create_stream(StreamName=stream.name, ShardCount=1)
+    # A new stream is CREATING for a moment on AWS and LocalStack (moto makes it ACTIVE at once).
+    kinesis.get_waiter("stream_exists").wait(StreamName=stream.name, WaiterConfig={"Delay": 1})
     bundle = json.loads(catalog_bundle(REPO_ROOT / "datasets"))
     bundle["samples"] = SAMPLE_PLATFORM
     catalog_file = tmp_path / "catalog.json"
@@ -281,6 +283,7 @@ def test_the_sample_event_reaches_kinesis_as_envelopes(changes, lambda_context) 
     ]
 
 
+@pytest.mark.emulator_needs("dynamodb")
 def test_real_stream_records_of_a_table_reach_kinesis(aws, changes, lambda_context) -> None:
     # GIVEN a table with a stream on the emulator, an item inserted, updated and deleted
     dynamodb = aws.client("dynamodb")

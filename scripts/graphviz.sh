@@ -5,15 +5,10 @@
 set -euo pipefail
 
 log() { printf 'graphviz.sh: %s\n' "$*" >&2; }
+# shellcheck source=scripts/debian-packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-packages.sh"
 
 if command -v dot >/dev/null; then
     exit 0
 fi
-if [[ $(id -u) -ne 0 ]]; then
-    log "Graphviz is missing: run as root, or apt-get install -y graphviz"
-    exit 1
-fi
-log "installing graphviz"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq graphviz >/dev/null
+install_debian_packages "Graphviz is" graphviz

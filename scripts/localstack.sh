@@ -30,6 +30,8 @@ port_file="$service_dir/port"
 services=s3,sqs,sns,kinesis,firehose,ses,kms,sts,iam,ec2,secretsmanager
 
 log() { printf 'localstack.sh: %s\n' "$*" >&2; }
+# shellcheck source=scripts/debian-packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-packages.sh"
 
 python313() {
     # python3.13 on PATH (a pyenv shim prints an error instead when 3.13 is not selected),
@@ -50,14 +52,7 @@ ensure_node() {
     if command -v node >/dev/null && command -v npm >/dev/null; then
         return
     fi
-    if [[ $(id -u) -ne 0 ]]; then
-        log "Node.js and npm are missing (LocalStack's Kinesis runs on them): run as root, or apt-get install -y nodejs npm"
-        exit 1
-    fi
-    log "installing nodejs npm"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq nodejs npm >/dev/null
+    install_debian_packages "Node.js and npm (LocalStack's Kinesis runs on them) are" nodejs npm
 }
 
 # What a finished install was made from: a change to the pins or the version installs again.

@@ -29,6 +29,8 @@ test_password=reporting
 test_database=reporting_test
 
 log() { printf 'postgres.sh: %s\n' "$*" >&2; }
+# shellcheck source=scripts/debian-packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-packages.sh"
 
 pg_bindir() {
     # Debian installs each major version side by side; take the newest.
@@ -43,14 +45,7 @@ ensure_packages() {
     if [[ -n "$(pg_bindir)" ]] && command -v psql >/dev/null && psqlodbc_installed; then
         return
     fi
-    if [[ $(id -u) -ne 0 ]]; then
-        log "PostgreSQL, unixODBC or psqlODBC is missing: run as root, or apt-get install -y postgresql unixodbc odbc-postgresql"
-        exit 1
-    fi
-    log "installing postgresql unixodbc odbc-postgresql"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq postgresql unixodbc odbc-postgresql >/dev/null
+    install_debian_packages "PostgreSQL, unixODBC or psqlODBC is" postgresql unixodbc odbc-postgresql
 }
 
 # Runs a command as the cluster's owner: `postgres` under root, the caller otherwise.

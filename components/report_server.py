@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import pulumi
@@ -32,7 +31,7 @@ from components.report_server_user_data import RunnerSetup, render_user_data
 from components.secure_bucket import ExpiringPrefix, SecureBucket, SecureBucketArgs
 from components.security_rules import app_tier_security_group
 from components.service_key import ServiceKey, ServiceKeyArgs
-from functions.report_runner.definitions import DEFINITIONS_DIR, ReportDefinition, load_definitions
+from functions.report_runner.definitions import ReportDefinition
 from stack_config import ReportSettings
 
 # What the runner imports from this repository (the third-party packages come from the wheels
@@ -48,12 +47,6 @@ ROOT_VOLUME_GB = 16
 # Report objects are gone for good soon after they expire: a deleted report is not kept as a
 # noncurrent version for long.
 NONCURRENT_VERSION_EXPIRY_DAYS = 1
-
-
-@cache
-def project_definitions() -> tuple[ReportDefinition, ...]:
-    """The report definitions the bundle ships (`reports/*.yaml`), validated once per run."""
-    return tuple(load_definitions(DEFINITIONS_DIR))
 
 
 def bundle_files(project_dir: Path = PROJECT_DIR) -> dict[str, Path]:

@@ -38,7 +38,7 @@ from components.policy_documents import (
     operations_key_policy,
     service_key_policy,
 )
-from components.report_server import ReportServer, ReportServerArgs, project_definitions
+from components.report_server import ReportServer, ReportServerArgs
 from components.reporting_database import SQLSERVER_PORT, ReportingDatabase, ReportingDatabaseArgs
 from components.secure_bucket import ExpiringPrefix, SecureBucket, SecureBucketArgs
 from components.security_rules import replica_client_egress
@@ -52,6 +52,7 @@ from components.tags import HUB_PLATFORM, base_tags, compute_tags
 from components.working_hours import schedule_environment
 from contract import HubOutputs, PlatformOutputs
 from stack_config import HubConfig, PlatformLink
+from stack_config.load import project_definitions
 
 # Functions in the VPC call these AWS APIs; with no NAT, only through interface endpoints. The
 # access host's Session Manager agent needs its own (components/hub_access.py).

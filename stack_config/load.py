@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,11 @@ import pulumi
 import yaml
 
 from functions.catalog import Catalog, UnknownDatasetError, load_catalog
-from functions.report_runner.definitions import DEFINITIONS_DIR, load_definitions
+from functions.report_runner.definitions import (
+    DEFINITIONS_DIR,
+    ReportDefinition,
+    load_definitions,
+)
 from stack_config.errors import ConfigError
 from stack_config.locate import key_line
 from stack_config.model import HubConfig, SpokeConfig, StackConfig
@@ -40,6 +45,13 @@ STRUCTURED_KEYS = (
 SCALAR_KEYS = ("role", "environment", "owner", "schedule", "hubStack")
 
 
+@cache
+def project_definitions() -> tuple[ReportDefinition, ...]:
+    """The report definitions the runner bundle ships (`reports/*.yaml`), validated once per
+    run: the config's checks and the report server's lifecycle rules read the same."""
+    return load_definitions(DEFINITIONS_DIR)
+
+
 def load_stack_config(project_dir: Path) -> StackConfig:
     """The parsed config of the stack Pulumi is running (`pulumi.get_stack()`)."""
     stack = pulumi.get_stack()
@@ -54,7 +66,7 @@ def load_stack_config(project_dir: Path) -> StackConfig:
             check_freshness_datasets(config, catalog)
             if config.reports is not None:
                 # A bad definition raises DefinitionError, naming its own file, line and key.
-                check_catch_up_window(config, load_definitions(DEFINITIONS_DIR))
+                check_catch_up_window(config, project_definitions())
         return config
     except ConfigError as error:
         line = (
